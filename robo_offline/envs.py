@@ -1,0 +1,5 @@
+"""Placeholder until the world lands."""
+
+
+def register_envs() -> None:
+    """Register the Gymnasium env ids."""
