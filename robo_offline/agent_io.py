@@ -30,5 +30,8 @@ def agent_from_checkpoint(path: Path | str, device: str = "auto"):
         cfg=dict(payload["agent_config"]),
         device=resolve_device(device),
     )
-    agent.load_state_dict(payload["agent"])
+    try:
+        agent.load_state_dict(payload["agent"])
+    except ValueError as err:
+        raise UserError(f"checkpoint {path}: {err}") from None
     return agent, payload

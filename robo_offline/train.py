@@ -105,6 +105,9 @@ def run(cfg: DictConfig) -> None:
         if payload["agent_name"] != agent_name:
             raise UserError(f"{run_dir} holds a {payload['agent_name']} run; agent={agent_name} cannot resume it: "
                             "use another hydra.run.dir or the same agent")
+        if tuple(payload["image_shape"]) != tuple(buffer.image_shape):
+            raise UserError(f"{run_dir} holds a run on images {tuple(payload['image_shape'])}, the data now gives "
+                            f"{tuple(buffer.image_shape)}; use another hydra.run.dir")
         agent.load_state_dict(payload["agent"])
         restore_rng_state(payload["rng"], sample_gen)
         start_step = int(payload["step"])

@@ -1,0 +1,294 @@
+"""Agents (CQL, BC, IQL, AWAC): API contract, gradient routing, loss maths, a tiny learning task,
+checkpoints. Tiny images and networks so the file runs in well under a minute on 2 CPU cores."""
+from __future__ import annotations
+
+import io
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from robo_offline.algos import AGENTS, make_agent
+from robo_offline.algos.cql import cql_penalty
+from robo_offline.algos.iql import expectile_loss
+
+AGENT_NAMES = ["cql", "bc", "iql", "awac"]
+IMG, S, A = (3, 16, 16), 4, 2
+SMALL = {
+    "cql": dict(q_hidden=[32, 32], actor_hidden=[32, 32], policy_eval_start=2),
+    "bc": dict(actor_hidden=[32, 32]),
+    "iql": dict(q_hidden=[32, 32], v_hidden=[32, 32], actor_hidden=[32, 32]),
+    "awac": dict(q_hidden=[32, 32], actor_hidden=[32, 32]),
+}
+# which networks each loss (keyed by its optimiser) may send gradients to
+ROUTES = {
+    ("cql", "shared"): {"critic": {"critic_encoder", "q"}, "actor": {"actor"}, "alpha": {"scalars"}},
+    ("cql", "cog"): {"critic": {"critic_encoder", "q"}, "actor": {"actor", "actor_encoder"}, "alpha": {"scalars"}},
+    ("bc", "shared"): {"actor": {"actor_encoder", "actor"}},
+    ("iql", "shared"): {"value": {"value", "critic_encoder"}, "critic": {"critic_encoder", "q"}, "actor": {"actor"}},
+    ("iql", "cog"): {"value": {"value", "critic_encoder"}, "critic": {"critic_encoder", "q"},
+                     "actor": {"actor", "actor_encoder"}},
+    ("awac", "shared"): {"critic": {"critic_encoder", "q"}, "actor": {"actor"}},
+    ("awac", "cog"): {"critic": {"critic_encoder", "q"}, "actor": {"actor", "actor_encoder"}},
+}
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """Tiny tensors gain nothing from threads, and a second thread stalls when other jobs share the
+    cores (20x slower measured on the 2-core box), so these tests run on one."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def agent(name, **overrides):
+    return make_agent(name, IMG, S, A, {**SMALL[name], "precision": "fp32", **overrides}, "cpu")
+
+
+def batch(b=8, seed=0, img=IMG):
+    g = torch.Generator().manual_seed(seed)
+    return {
+        "image": torch.randint(0, 256, (b, *img), dtype=torch.uint8, generator=g),
+        "next_image": torch.randint(0, 256, (b, *img), dtype=torch.uint8, generator=g),
+        "state": torch.randn(b, S, generator=g), "next_state": torch.randn(b, S, generator=g),
+        "action": torch.rand(b, A, generator=g) * 2 - 1,
+        "reward": torch.rand(b, generator=g), "terminated": (torch.rand(b, generator=g) < 0.2).float(),
+    }
+
+
+def obs(seed=0):
+    rng = np.random.default_rng(seed)
+    return {"image": rng.integers(0, 256, (16, 16, 3), dtype=np.uint8), "state": rng.normal(size=S).astype(np.float32)}
+
+
+# ---- API ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", AGENT_NAMES)
+def test_update_and_act_contract(name):
+    torch.manual_seed(0)
+    ag = agent(name)
+    for _ in range(3):
+        metrics = ag.update(batch())
+    assert ag.step == 3 and int(ag._step_t) == 3
+    assert metrics and all(torch.is_tensor(v) and v.dim() == 0 and not v.requires_grad for v in metrics.values())
+    assert all(math.isfinite(float(v)) for v in metrics.values()), metrics
+    a = ag.act(obs(), deterministic=True)
+    assert a.shape == (A,) and a.dtype == np.float32 and np.all(np.abs(a) <= 1)
+    np.testing.assert_array_equal(a, ag.act(obs(), deterministic=True))  # no augmentation when acting
+    assert ag.act(obs(), deterministic=False).shape == (A,)
+
+
+def test_make_agent_errors():
+    with pytest.raises(ValueError, match="known agents: awac, bc, cql, iql"):
+        make_agent("sac", IMG, S, A, {}, "cpu")
+    with pytest.raises(ValueError, match="unknown cql config key.*'lr_q'.*valid keys"):
+        make_agent("cql", IMG, S, A, {"lr_q": 1.0}, "cpu")
+    with pytest.raises(ValueError, match="config is for agent 'bc'"):
+        make_agent("cql", IMG, S, A, {"name": "bc"}, "cpu")
+    with pytest.raises(ValueError, match="choose one of"):
+        make_agent("cql", IMG, S, A, {"compile": "fast"}, "cpu")
+    assert set(AGENTS) == set(AGENT_NAMES)
+
+
+@pytest.mark.parametrize("name", AGENT_NAMES)
+def test_bad_batches_fail_clearly(name):
+    ag = agent(name)
+    with pytest.raises(ValueError, match="image size must match"):
+        ag.update(batch(img=(3, 24, 24)))
+    b = batch()
+    del b["action"]
+    with pytest.raises(ValueError, match="missing \\['action'\\]"):
+        ag.update(b)
+
+
+def test_yaml_configs_build_the_default_dataclass():
+    from robo_offline.algos import agent_class
+    from robo_offline.paths import CONFIGS_DIR
+    import yaml
+
+    for name in AGENT_NAMES:
+        cfg = yaml.safe_load((CONFIGS_DIR / "agent" / f"{name}.yaml").read_text())
+        assert cfg["name"] == name
+        cls = agent_class(name).config_cls
+        from robo_offline.algos.base import build_config
+
+        assert build_config(cls, cfg, name) == cls(), name
+
+
+# ---- gradient routing and targets --------------------------------------------------------------
+
+@pytest.mark.parametrize("name,layout", sorted(ROUTES))
+def test_each_loss_reaches_only_its_own_networks(name, layout):
+    torch.manual_seed(0)
+    ag = agent(name, **({} if name == "bc" else {"layout": layout}))
+    losses, _ = ag.compute_losses(batch())
+    assert set(losses) == set(ROUTES[name, layout]) == set(ag.optimizers)
+    for key, loss in losses.items():
+        params = [(mod, p) for mod, net in ag.nets.items() for p in net.parameters() if p.requires_grad]
+        grads = torch.autograd.grad(loss, [p for _, p in params], retain_graph=True, allow_unused=True)
+        touched = {mod for (mod, _), g in zip(params, grads) if g is not None and g.abs().sum() > 0}
+        assert touched == ROUTES[name, layout][key], (key, touched)
+    assert all(not p.requires_grad for k in ("target_encoder", "target_q") if k in ag.nets
+               for p in ag.nets[k].parameters())
+
+
+@pytest.mark.parametrize("name", ["cql", "iql", "awac"])
+def test_targets_move_only_by_polyak(name):
+    torch.manual_seed(0)
+    ag = agent(name, tau=0.1)
+    ag.update(batch())
+    for target, online in ag.target_pairs:
+        before = [p.detach().clone() for p in ag.nets[target].parameters()]
+        ag.update(batch(seed=1))
+        for old, new, on in zip(before, ag.nets[target].parameters(), ag.nets[online].parameters()):
+            torch.testing.assert_close(new, old + 0.1 * (on - old))
+
+
+# ---- loss maths ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("temp", [1.0, 0.5])
+def test_cql_penalty_matches_direct_float64(temp):
+    g = torch.Generator().manual_seed(0)
+    e, b, n, d = 2, 5, 3, 7
+    q_data, q_rand, q_curr, q_next = (torch.randn(*s, generator=g) for s in [(e, b), (e, b, n), (e, b, n), (e, b, n)])
+    logp_curr, logp_next = torch.randn(b, n, generator=g), torch.randn(b, n, generator=g)
+    got = cql_penalty(q_data, q_rand, q_curr, logp_curr, q_next, logp_next, d, temp)
+    for m in range(e):
+        total = 0.0
+        for i in range(b):
+            terms = [float(q_rand[m, i, j]) - d * math.log(0.5) for j in range(n)]
+            terms += [float(q_next[m, i, j]) - float(logp_next[i, j]) for j in range(n)]
+            terms += [float(q_curr[m, i, j]) - float(logp_curr[i, j]) for j in range(n)]
+            total += temp * math.log(sum(math.exp(t / temp) for t in terms))
+        want = total / b - sum(float(q_data[m, i]) for i in range(b)) / b
+        assert abs(float(got[m]) - want) < 1e-5, (m, float(got[m]), want)
+
+
+def test_cql_agent_penalty_uses_the_q_values_it_trains(monkeypatch):
+    """The penalty inside the agent is the formula above, applied to Q of the sampled actions."""
+    import robo_offline.algos.cql as cql_module
+
+    seen = {}
+    real = cql_module.cql_penalty
+
+    def spy(*args):
+        seen["args"], seen["out"] = args, real(*args)
+        return seen["out"]
+
+    monkeypatch.setattr(cql_module, "cql_penalty", spy)
+    ag = agent("cql", num_actions=4, cql_alpha=2.0)
+    _, metrics = ag.compute_losses(batch())
+    q_data, q_rand = seen["args"][0], seen["args"][1]
+    assert q_rand.shape == (2, 8, 4) and seen["args"][6] == A
+    torch.testing.assert_close(metrics["cql_penalty"], 2.0 * seen["out"].mean())
+    torch.testing.assert_close(metrics["q_data"], q_data.mean())
+
+
+def test_expectile_loss_formula():
+    diff = torch.tensor([-2.0, -0.5, 0.0, 1.0, 3.0], dtype=torch.float64)
+    tau = 0.7
+    want = sum((tau if x >= 0 else 1 - tau) * x * x for x in diff.tolist()) / len(diff)
+    assert abs(float(expectile_loss(diff, tau)) - want) < 1e-12
+    assert abs(float(expectile_loss(diff, 0.5)) - 0.5 * float((diff ** 2).mean())) < 1e-12
+
+
+# ---- a tiny task each agent must learn --------------------------------------------------------
+
+STEPS = 200
+
+
+def colour_task(n, seed):
+    """One-step bandit: the image is red (+1) or green (-1) with noise; reward = sign * a[0]."""
+    g = torch.Generator().manual_seed(seed)
+    sign = torch.randint(0, 2, (n,), generator=g).float() * 2 - 1
+    img = torch.randint(0, 60, (n, *IMG), generator=g, dtype=torch.uint8)
+    img[:, 0] += ((sign > 0).to(torch.uint8) * 190).view(n, 1, 1)
+    img[:, 1] += ((sign < 0).to(torch.uint8) * 190).view(n, 1, 1)
+    return img, sign
+
+
+@pytest.mark.parametrize("name", AGENT_NAMES)
+def test_agent_learns_a_tiny_image_bandit(name):
+    torch.manual_seed(0)
+    lr = {"cql": dict(q_lr=3e-3, policy_lr=3e-3, policy_eval_start=0, auto_alpha=False, alpha_init=0.05),
+          "bc": dict(lr=3e-3), "iql": dict(q_lr=3e-3, v_lr=3e-3, actor_lr=3e-3, beta=10.0),
+          "awac": dict(q_lr=3e-3, actor_lr=3e-3, lam=0.1)}[name]
+    ag = agent(name, **lr)
+    n = 512
+    img, sign = colour_task(n, seed=1)
+    if name == "bc":  # expert data with noise
+        action = torch.stack([sign, torch.zeros(n)], 1) + 0.2 * torch.randn(n, A)
+        action = action.clamp(-1, 1)
+    else:  # random data: the agent must find the rewarding side
+        action = torch.rand(n, A) * 2 - 1
+    reward = sign * action[:, 0]
+    data = {"image": img, "next_image": img, "state": torch.zeros(n, S), "next_state": torch.zeros(n, S),
+            "action": action, "reward": reward, "terminated": torch.ones(n)}
+    key = {"cql": "td_loss", "bc": "actor_loss", "iql": "critic_loss", "awac": "critic_loss"}[name]
+    curve = []
+    for _ in range(STEPS):
+        idx = torch.randint(0, n, (32,))
+        curve.append(float(ag.update({k: v[idx] for k, v in data.items()})[key]))
+    assert np.mean(curve[-15:]) < np.mean(curve[:15]), curve
+
+    test_img, test_sign = colour_task(40, seed=2)
+    returns = [float(s) * ag.act({"image": im.permute(1, 2, 0).numpy(), "state": np.zeros(S, np.float32)})[0]
+               for im, s in zip(test_img, test_sign)]
+    assert np.mean(returns) > 0.4, np.mean(returns)  # a random policy scores 0 in expectation
+
+
+# ---- checkpoints ----------------------------------------------------------------------------
+
+def _roundtrip(state):
+    buf = io.BytesIO()
+    torch.save(state, buf)
+    buf.seek(0)
+    return torch.load(buf, weights_only=True)
+
+
+@pytest.mark.parametrize("name", AGENT_NAMES)
+def test_state_dict_roundtrip_resumes_exactly(name):
+    torch.manual_seed(0)
+    ag = agent(name)
+    for i in range(3):
+        ag.update(batch(seed=i))
+    state = _roundtrip(ag.state_dict())
+    torch.manual_seed(123)
+    expected = ag.update(batch(seed=9))
+
+    torch.manual_seed(7)
+    fresh = agent(name)
+    fresh.load_state_dict(state)
+    assert fresh.step == 3
+    torch.manual_seed(123)
+    got = fresh.update(batch(seed=9))
+    for key in expected:
+        torch.testing.assert_close(got[key], expected[key], rtol=0, atol=0)
+
+
+def test_loading_another_agents_checkpoint_fails_clearly():
+    state = _roundtrip(agent("bc").state_dict())
+    with pytest.raises(ValueError, match="checkpoint holds a 'bc' agent, not 'cql'"):
+        agent("cql").load_state_dict(state)
+    big = make_agent("cql", (3, 24, 24), S, A, {**SMALL["cql"], "precision": "fp32"}, "cpu")
+    with pytest.raises(ValueError, match="images \\(3, 24, 24\\).*image_size"):
+        agent("cql").load_state_dict(_roundtrip(big.state_dict()))
+    wide = _roundtrip(agent("cql", q_hidden=[16]).state_dict())
+    with pytest.raises(ValueError, match="does not fit"):
+        agent("cql").load_state_dict(wide)
+
+
+def test_cql_options_run():
+    """Lagrange, max-Q backup, stochastic backup, N=3, fixed alpha, the COG layout, the DrQ encoder."""
+    torch.manual_seed(0)
+    for opts in [dict(lagrange=True, target_gap=1.0), dict(max_q_backup=True, max_q_backup_actions=3),
+                 dict(deterministic_backup=False, num_actions=3), dict(auto_alpha=False, alpha_init=0.2),
+                 dict(layout="cog"), dict(encoder="drq", augment=False), dict(precision="bf16")]:
+        ag = agent("cql", **opts)
+        m = ag.update(batch())
+        assert all(math.isfinite(float(v)) for v in m.values()), (opts, m)
+    lag = agent("cql", lagrange=True)
+    assert "alpha_prime" in lag.optimizers and "alpha_prime_loss" in lag.update(batch())

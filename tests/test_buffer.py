@@ -1,0 +1,249 @@
+"""Replay buffer: batch format, t/t+1 alignment, episode boundaries, mixing, reward relabelling,
+hindsight goals, augmentation, and clear errors for bad datasets. Tiny stand-in env data."""
+from __future__ import annotations
+
+import shutil
+
+import data_helpers as H
+import h5py
+import minari
+import numpy as np
+import pytest
+import torch
+
+from robo_offline.data import generate_dataset, load_buffer, split_counts
+from robo_offline.data.buffer import goal_reach_rule
+from robo_offline.errors import UserError
+
+PRIOR = "robo_offline/TinyDrawer/tiny_prior-v0"
+TASK = "robo_offline/TinyDrawer/tiny_task-v0"
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    s = tmp_path_factory.mktemp("store")
+    generate_dataset(H.recipe("tiny_prior", episodes=5), seed=0, workers=1, store=s, progress=False)
+    generate_dataset(H.recipe("tiny_task", start="open", episodes=3, reward="sparse"), seed=1, workers=1,
+                     store=s, progress=False)
+    return s
+
+
+def episodes_of(store, dataset_id):
+    return list(minari.MinariDataset(store / dataset_id / "data").iterate_episodes())
+
+
+def test_batch_format(store):
+    buf = load_buffer([{"dataset_id": PRIOR, "weight": 1.0, "reward": "zero"}], device="cpu", store=store)
+    assert buf.image_shape == (3, 16, 16) and buf.state_dim == 4 and buf.action_dim == 5
+    assert len(buf) == buf.num_transitions == 5 * H.HORIZON and buf.num_episodes == 5
+    batch = buf.sample(32, generator=torch.Generator().manual_seed(0))
+    assert set(batch) == {"image", "next_image", "state", "next_state", "action", "reward", "terminated"}
+    for key in ("image", "next_image"):
+        assert batch[key].dtype == torch.uint8 and batch[key].shape == (32, 3, 16, 16)
+    for key, shape in (("state", (32, 4)), ("next_state", (32, 4)), ("action", (32, 5)),
+                       ("reward", (32,)), ("terminated", (32,))):
+        assert batch[key].dtype == torch.float32 and batch[key].shape == shape
+    assert all(v.device.type == "cpu" for v in batch.values())
+    # same generator seed -> same batch
+    again = buf.sample(32, generator=torch.Generator().manual_seed(0))
+    assert all(torch.equal(batch[k], again[k]) for k in batch)
+
+
+def test_every_transition_is_t_and_t_plus_1_of_one_episode(store):
+    buf = load_buffer([PRIOR, TASK], device="cpu", store=store)
+    expected = []
+    for ds in (PRIOR, TASK):
+        for ep in episodes_of(store, ds):
+            for t in range(len(ep.actions)):
+                expected.append((ep, t))
+    assert len(expected) == len(buf)
+    batch = buf._gather(torch.arange(len(buf)))
+    for j, (ep, t) in enumerate(expected):
+        img = torch.from_numpy(ep.observations["image"]).permute(0, 3, 1, 2)
+        assert torch.equal(batch["image"][j], img[t])
+        assert torch.equal(batch["next_image"][j], img[t + 1])  # never the next episode's first frame
+        assert torch.equal(batch["state"][j], torch.from_numpy(ep.observations["state"][t]))
+        assert torch.equal(batch["next_state"][j], torch.from_numpy(ep.observations["state"][t + 1]))
+        assert torch.equal(batch["action"][j], torch.from_numpy(ep.actions[t]))
+    # sampled transitions never start on an episode's last frame
+    idx = buf.sample_indices(4096, torch.Generator().manual_seed(1))
+    assert (buf.t_frame[idx] < buf.t_last[idx]).all()
+    assert buf.frames.shape[0] == len(buf) + buf.num_episodes  # each frame stored once
+
+
+def test_fixed_mixing_ratio_per_batch(store):
+    buf = load_buffer([{"dataset_id": PRIOR, "weight": 1}, {"dataset_id": TASK, "weight": 3}], device="cpu",
+                      store=store)
+    n_prior = buf.datasets[0].transitions
+    for seed in range(5):
+        idx = buf.sample_indices(64, torch.Generator().manual_seed(seed))
+        assert int((idx < n_prior).sum()) == 16 and int((idx >= n_prior).sum()) == 48
+    assert split_counts([0.5, 0.5], 7) == [4, 3] and split_counts([1, 0], 5) == [5, 0]
+    with pytest.raises(UserError, match="weights"):
+        split_counts([0, 0], 4)
+    # every transition of a dataset is reachable (uniform within the dataset)
+    idx = buf.sample_indices(20000, torch.Generator().manual_seed(0))
+    assert set(idx.tolist()) == set(range(len(buf)))
+
+
+def test_reward_relabelling(store):
+    task_eps = episodes_of(store, TASK)
+    stored = np.concatenate([ep.rewards for ep in task_eps]).astype(np.float32)
+    skill_ok = np.concatenate([ep.infos["skill_success"][1:] for ep in task_eps]).astype(np.float32)
+    assert stored.max() == 1.0
+    for mode, want in (("zero", np.zeros_like(stored)), ("none", np.zeros_like(stored)), ("sparse", stored)):
+        buf = load_buffer([{"dataset_id": TASK, "reward": mode}], device="cpu", store=store)
+        assert np.array_equal(buf.rewards.numpy(), want), mode
+    buf = load_buffer([{"dataset_id": TASK, "reward": "from_info", "info_key": "skill_success"}], device="cpu",
+                      store=store)
+    assert np.array_equal(buf.rewards.numpy(), skill_ok)
+    # default: the recipe's default_reward stored in the dataset (prior -> zero, task -> sparse)
+    buf = load_buffer([PRIOR, TASK], device="cpu", store=store)
+    assert [d.reward for d in buf.datasets] == ["zero", "sparse"]
+    assert buf.rewards[: buf.datasets[0].transitions].sum() == 0
+    assert np.array_equal(buf.rewards[buf.datasets[1].first_transition:].numpy(), stored)
+    buf = load_buffer([{"dataset_id": TASK, "reward": "sparse", "terminate_on_reward": True}], device="cpu",
+                      store=store)
+    assert np.array_equal(buf.terminated.numpy(), stored)
+    with pytest.raises(UserError, match="reward"):
+        load_buffer([{"dataset_id": TASK, "reward": "dense"}], device="cpu", store=store)
+
+
+@pytest.mark.parametrize("strategy", ["future", "geometric", "random"])
+def test_hindsight_goals(store, strategy):
+    buf = load_buffer([PRIOR, TASK], device="cpu", store=store)
+    gen = torch.Generator().manual_seed(0)
+    idx, g = buf.sample_goal_indices(4096, gen, strategy=strategy, geometric_p=0.3)
+    f, last = buf.t_frame[idx], buf.t_last[idx]
+    first = buf.ep_first[buf.t_ep[idx]]
+    same_episode = (g >= first) & (g <= last)
+    if strategy == "random":
+        assert not same_episode.any()
+        ep_of_goal = torch.searchsorted(buf.ep_first, g, right=True) - 1
+        assert (buf.ep_ds_lo[ep_of_goal] == buf.ep_ds_lo[buf.t_ep[idx]]).all()  # same dataset
+    else:
+        assert same_episode.all() and (g > f).all()
+    if strategy == "geometric":  # offset k >= 1 with P(k = 1) = p, clipped at the episode end
+        k, room = g - f, last - f
+        assert abs(float((k[room > 1] == 1).float().mean()) - 0.3) < 0.04
+        assert (k[room == 1] == 1).all() and (k <= room).all()
+    batch = buf.sample_goal_conditioned(64, torch.Generator().manual_seed(1), strategy=strategy)
+    assert batch["goal_image"].dtype == torch.uint8 and batch["goal_image"].shape == (64, 3, 16, 16)
+    assert batch["reward"].dtype == torch.float32 and set(batch["reward"].unique().tolist()) <= {0.0, 1.0}
+    assert torch.equal(batch["terminated"], batch["reward"])
+
+
+def test_hindsight_reward_rule(store):
+    buf = load_buffer([PRIOR], device="cpu", store=store)
+    idx, g = buf.sample_goal_indices(4096, torch.Generator().manual_seed(0), strategy="future")
+    f = buf.t_frame[idx]
+    reached = buf.goal_reached(f + 1, g)
+    assert reached[g == f + 1].all()  # goal = s' (offset 0 from the next state) is always reached
+    ag = buf.achieved_goal
+    tol = torch.tensor(H.TOLERANCE)  # written into the metadata from the env's goal_tolerance
+    assert torch.allclose(buf.goal_tolerance, tol)
+    want = (g == f + 1) | ((ag[f + 1] - ag[g]).abs() <= tol).all(1)
+    assert torch.equal(reached, want)
+    assert (~reached).any()
+    # the batch's goal image is frame g and its reward is `reached`
+    gen = torch.Generator().manual_seed(5)
+    batch = buf.sample_goal_conditioned(128, gen, strategy={"future": 0.5, "geometric": 0.25, "random": 0.25})
+    idx, g = buf.sample_goal_indices(128, torch.Generator().manual_seed(5),
+                                     strategy={"future": 0.5, "geometric": 0.25, "random": 0.25})
+    assert torch.equal(batch["goal_image"], buf.frames[g])
+    assert torch.equal(batch["reward"], buf.goal_reached(buf.t_frame[idx] + 1, g).float())
+
+
+def test_goal_reach_rule_matches_the_task():
+    from robo_offline.tasks.goal_reach import goal_reached
+
+    rng = np.random.default_rng(0)
+    a = rng.uniform(0, 0.1, (5000, 5)).astype(np.float32)
+    b = a + rng.normal(0, 0.03, (5000, 5)).astype(np.float32)
+    ours = goal_reach_rule(torch.from_numpy(a), torch.from_numpy(b)).numpy()
+    theirs = goal_reached(a, b)
+    assert 0.05 < ours.mean() < 0.95 and (ours == theirs).mean() > 0.999
+
+
+@pytest.mark.parametrize("same_shift", [True, False])
+def test_random_shift_augmentation(store, same_shift):
+    buf = load_buffer([PRIOR], device="cpu", store=store, augment=True, same_shift=same_shift)
+    plain = buf.sample(256, torch.Generator().manual_seed(0), augment=False)
+    assert plain["image"].dtype == torch.uint8
+    batch = {"image": plain["image"].clone(), "next_image": plain["image"].clone()}
+    buf._augment(batch, ["image", "next_image"], torch.Generator().manual_seed(1))
+    assert batch["image"].shape == plain["image"].shape and batch["image"].dtype == torch.uint8
+    assert not torch.equal(batch["image"], plain["image"])
+    assert torch.equal(batch["image"], batch["next_image"]) == same_shift
+    aug = buf.sample(8, torch.Generator().manual_seed(0))
+    assert aug["image"].shape == (8, 3, 16, 16) and aug["next_image"].dtype == torch.uint8
+
+
+def test_missing_dataset(store):
+    with pytest.raises(UserError, match="not found.*robo-offline generate"):
+        load_buffer(["robo_offline/TinyDrawer/nope-v0"], device="cpu", store=store)
+
+
+def test_observation_space_mismatch(store):
+    with pytest.raises(UserError, match=r"expects \(3, 48, 48\)"):
+        load_buffer([PRIOR], device="cpu", store=store, image_shape=(3, 48, 48))
+    with pytest.raises(UserError, match="state dim"):
+        load_buffer([PRIOR], device="cpu", store=store, state_dim=6)
+    with pytest.raises(UserError, match="actions"):
+        load_buffer([PRIOR], device="cpu", store=store, action_dim=7)
+
+
+def copy_dataset(store, tmp_path, dataset_id=PRIOR):
+    dst = tmp_path / "copy"
+    shutil.copytree(store / dataset_id, dst / dataset_id)
+    return dst, dst / dataset_id / "data" / "main_data.hdf5"
+
+
+def test_truncated_hdf5(store, tmp_path):
+    dst, path = copy_dataset(store, tmp_path)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(UserError, match="truncated or corrupt.*overwrite=true"):
+        load_buffer([PRIOR], device="cpu", store=dst)
+
+
+def test_corrupt_hdf5(store, tmp_path):
+    dst, path = copy_dataset(store, tmp_path)
+    path.write_bytes(b"not an hdf5 file" * 100)
+    with pytest.raises(UserError, match="truncated or corrupt"):
+        load_buffer([PRIOR], device="cpu", store=dst)
+    (path.parent / "metadata.json").write_text("{broken")
+    with pytest.raises(UserError, match="metadata.json"):
+        load_buffer([PRIOR], device="cpu", store=dst)
+
+
+def test_nan_rewards(store, tmp_path):
+    dst, path = copy_dataset(store, tmp_path, TASK)
+    with h5py.File(path, "a") as f:
+        f["episode_1/rewards"][3] = np.nan
+    with pytest.raises(UserError, match="NaN"):
+        load_buffer([{"dataset_id": TASK, "reward": "sparse"}], device="cpu", store=dst)
+    # rewards relabelled to zero do not use the stored rewards: still a clear error (the file is broken)
+    with pytest.raises(UserError, match="NaN"):
+        load_buffer([{"dataset_id": TASK, "reward": "zero"}], device="cpu", store=dst)
+
+
+def test_mismatched_datasets_in_one_buffer(tmp_path):
+    store = tmp_path / "s"
+    generate_dataset(H.recipe("tiny_prior", episodes=2), seed=0, workers=1, store=store, progress=False)
+    big = H.recipe("tiny_big", episodes=2)
+    big["env_kwargs"]["image_size"] = 32
+    generate_dataset(big, seed=0, workers=1, store=store, progress=False)
+    with pytest.raises(UserError, match="share image"):
+        load_buffer([PRIOR, "robo_offline/TinyDrawer/tiny_big-v0"], device="cpu", store=store)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_on_cuda(store):
+    buf = load_buffer([PRIOR, TASK], store=store)
+    assert buf.frames.device.type == "cuda"
+    batch = buf.sample(256, torch.Generator(device="cuda").manual_seed(0))
+    assert all(v.device.type == "cuda" for v in batch.values())
+    gc = buf.sample_goal_conditioned(256, torch.Generator(device="cuda").manual_seed(0),
+                                     strategy={"future": 0.7, "random": 0.3})
+    assert gc["goal_image"].device.type == "cuda"

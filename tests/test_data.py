@@ -1,0 +1,201 @@
+"""Dataset writer: Minari round trip, determinism across worker counts, interruption and resume,
+overwrite protection. Uses the tiny stand-in env of tests/data_helpers.py (no PyBullet)."""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import data_helpers as H
+import gymnasium as gym
+import minari
+import numpy as np
+import pytest
+
+from robo_offline.data import ensure_dataset, episode_seed, generate_dataset
+from robo_offline.data.writer import SHARDS_DIRNAME, default_shard_size
+from robo_offline.errors import UserError
+
+TESTS_DIR = Path(__file__).resolve().parent
+
+
+def md5(path: Path) -> str:
+    return hashlib.md5(Path(path).read_bytes()).hexdigest()
+
+
+def main_file(summary: dict) -> Path:
+    return Path(summary["path"]) / "data" / "main_data.hdf5"
+
+
+@pytest.fixture()
+def store(tmp_path, monkeypatch):
+    s = tmp_path / "store"
+    monkeypatch.setenv("MINARI_DATASETS_PATH", str(s))
+    return s
+
+
+def test_round_trip_through_minari(store):
+    summary = generate_dataset(H.recipe(), episodes=5, seed=3, workers=1, store=store, progress=False)
+    assert summary["dataset_id"] == "robo_offline/TinyDrawer/tiny_prior-v0"
+    ds = minari.load_dataset(summary["dataset_id"])
+    env = gym.make(H.ENV_ID)
+    assert ds.observation_space == env.observation_space
+    assert ds.action_space == env.action_space
+    assert ds.total_episodes == 5 and ds.total_steps == 5 * H.HORIZON == summary["steps"]
+    assert ds.storage.metadata["jpeg_encoding"] is False
+    assert ds.storage.metadata["robo_offline"]["seed"] == 3
+    recovered = ds.recover_environment()
+    assert recovered.spec.id == H.ENV_ID and recovered.spec.max_episode_steps == H.HORIZON
+    # images are exactly what the env renders for the episode's seed and the stored actions
+    for i, ep in enumerate(ds.iterate_episodes()):
+        assert ep.observations["image"].dtype == np.uint8
+        assert ep.observations["image"].shape == (H.HORIZON + 1, 16, 16, 3)
+        obs, info = recovered.reset(seed=episode_seed(3, i))
+        assert np.array_equal(obs["image"], ep.observations["image"][0])
+        for t, action in enumerate(ep.actions):
+            obs, reward, term, trunc, info = recovered.step(action)
+            assert np.array_equal(obs["image"], ep.observations["image"][t + 1])
+            assert np.array_equal(obs["state"], ep.observations["state"][t + 1])
+            assert reward == ep.rewards[t]
+        assert trunc and ep.truncations[-1] and not ep.terminations.any()
+        assert set(ep.infos) >= {"is_success", "ee_pos", "skill_success", "achieved_goal"}
+        assert len(ep.infos["ee_pos"]) == H.HORIZON + 1
+    card = (store / "tiny_prior.md").read_text()
+    assert "robo_offline/TinyDrawer/tiny_prior-v0" in card and "success rate" in card
+    assert not (store / SHARDS_DIRNAME).exists()  # shards are removed once the dataset is complete
+    assert summary["bytes"] >= 5 * (H.HORIZON + 1) * 16 * 16 * 3  # raw frames, no lossy compression
+
+
+def test_same_bytes_whatever_the_worker_count(tmp_path):
+    one = generate_dataset(H.recipe(), episodes=4, seed=7, workers=1, store=tmp_path / "a", progress=False)
+    two = generate_dataset(H.recipe(), episodes=4, seed=7, workers=2, store=tmp_path / "b", progress=False)
+    assert two["workers"] == 2
+    assert md5(main_file(one)) == md5(main_file(two))
+    other = generate_dataset(H.recipe(), episodes=4, seed=8, workers=1, store=tmp_path / "c", progress=False)
+    assert md5(main_file(one)) != md5(main_file(other))
+    # the first episodes of a longer run are the same episodes (seeds are per episode index)
+    da = minari.MinariDataset(Path(one["path"]) / "data")
+    longer = generate_dataset(H.recipe(), episodes=6, seed=7, workers=1, store=tmp_path / "d", progress=False)
+    db = minari.MinariDataset(Path(longer["path"]) / "data")
+    for ea, eb in zip(da.iterate_episodes(), db.iterate_episodes()):
+        assert np.array_equal(ea.observations["image"], eb.observations["image"])
+        assert np.array_equal(ea.actions, eb.actions)
+
+
+def test_seeds_and_shards_do_not_depend_on_workers():
+    assert episode_seed(0, 1) != episode_seed(0, 2) != episode_seed(1, 1)
+    assert episode_seed(5, 9) == episode_seed(5, 9)
+    assert default_shard_size(6) == 1 and default_shard_size(5000) == 50 and default_shard_size(10000) == 50
+
+
+KILL_SCRIPT = textwrap.dedent("""
+    import sys
+    sys.path.insert(0, {tests!r})
+    import data_helpers as H
+    from robo_offline.data import generate_dataset
+    if __name__ == "__main__":
+        generate_dataset(H.recipe(sleep={sleep}), episodes={episodes}, seed=1, workers={workers},
+                         store={store!r}, progress=False)
+""")
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_interrupted_run_leaves_no_dataset_and_resumes(tmp_path, workers):
+    store = tmp_path / "store"
+    episodes, sleep = 12, 0.01  # ~0.1 s per episode (one shard each)
+    script = tmp_path / "gen.py"
+    script.write_text(KILL_SCRIPT.format(tests=str(TESTS_DIR), sleep=sleep, episodes=episodes,
+                                         workers=workers, store=str(store)))
+    proc = subprocess.Popen([sys.executable, str(script)], start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    shard_dirs = lambda: list((store / SHARDS_DIRNAME).glob("*/shard_*.hdf5"))  # noqa: E731
+    deadline = time.time() + 90
+    while len(shard_dirs()) < 3 and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)  # the run and its workers, like a crash / kill -9
+    proc.wait()
+    done = len(shard_dirs())
+    assert done >= 3, proc.stderr.read().decode()[-2000:]
+    assert done < episodes, "the run finished before it was killed; make the env slower"
+    dataset_id = "robo_offline/TinyDrawer/tiny_prior-v0"
+    assert not (store / dataset_id).exists()
+    os.environ["MINARI_DATASETS_PATH"] = str(store)
+    try:
+        assert dataset_id not in minari.list_local_datasets()
+    finally:
+        del os.environ["MINARI_DATASETS_PATH"]
+
+    resumed = generate_dataset(H.recipe(sleep=sleep), episodes=episodes, seed=1, workers=1, store=store,
+                               progress=False)
+    assert resumed["shards_reused"] >= done - 1 and resumed["shards_written"] <= episodes - done + 1
+    assert resumed["shards_reused"] + resumed["shards_written"] == episodes
+    clean = generate_dataset(H.recipe(sleep=sleep), episodes=episodes, seed=1, workers=1,
+                             store=tmp_path / "clean", progress=False)
+    assert md5(main_file(resumed)) == md5(main_file(clean))
+
+
+def test_changed_settings_start_clean(tmp_path, monkeypatch):
+    import robo_offline.data.writer as writer
+
+    store = tmp_path / "s"
+
+    def crash(*args, **kwargs):
+        raise KeyboardInterrupt  # interrupted while merging: all shards written, no dataset
+
+    monkeypatch.setattr(writer, "_check_readable", crash)
+    with pytest.raises(KeyboardInterrupt):
+        generate_dataset(H.recipe(), episodes=3, seed=0, workers=1, store=store, progress=False)
+    assert not (store / "robo_offline/TinyDrawer/tiny_prior-v0").exists()
+    assert len(list((store / SHARDS_DIRNAME).glob("*/shard_*.hdf5"))) == 3
+    monkeypatch.undo()
+    # another seed: the kept shards belong to another job (manifest differs) and are not reused
+    other = generate_dataset(H.recipe(), episodes=3, seed=1, workers=1, store=store, progress=False)
+    assert other["shards_reused"] == 0
+    monkeypatch.setattr(writer, "_check_readable", crash)
+    with pytest.raises(KeyboardInterrupt):
+        generate_dataset(H.recipe(), episodes=3, seed=0, workers=1, store=store, progress=False, overwrite=True)
+    monkeypatch.undo()
+    assert minari.MinariDataset(store / other["dataset_id"] / "data").total_episodes == 3  # old one intact
+    same = generate_dataset(H.recipe(), episodes=3, seed=0, workers=1, store=store, progress=False, overwrite=True)
+    assert same["shards_reused"] == 3 and same["shards_written"] == 0
+    clean = generate_dataset(H.recipe(), episodes=3, seed=0, workers=1, store=tmp_path / "c", progress=False)
+    assert md5(main_file(same)) == md5(main_file(clean))
+
+
+def test_refuses_to_overwrite_without_flag(store):
+    first = generate_dataset(H.recipe(), episodes=2, seed=0, workers=1, store=store, progress=False)
+    before = md5(main_file(first))
+    with pytest.raises(UserError, match="overwrite=true"):
+        generate_dataset(H.recipe(), episodes=3, seed=0, workers=1, store=store, progress=False)
+    assert md5(main_file(first)) == before
+    again = generate_dataset(H.recipe(), episodes=3, seed=0, workers=1, store=store, progress=False, overwrite=True)
+    assert minari.load_dataset(again["dataset_id"]).total_episodes == 3
+
+
+def test_ensure_dataset_generates_once(tmp_path):
+    store = tmp_path / "s"
+    a = ensure_dataset(H.recipe(episodes=6), episodes=2, seed=0, workers=1, store=store, progress=False)
+    assert a == "robo_offline/TinyDrawer/tiny_prior_2ep-v0"  # small datasets never take the recipe's id
+    mtime = (store / a / "data" / "main_data.hdf5").stat().st_mtime_ns
+    assert ensure_dataset(H.recipe(episodes=6), episodes=2, seed=0, workers=1, store=store) == a
+    assert (store / a / "data" / "main_data.hdf5").stat().st_mtime_ns == mtime
+    assert (store / a / "card.md").is_file()
+    b = ensure_dataset(H.recipe(episodes=6), episodes=None, seed=0, workers=1, store=store, progress=False)
+    assert b == "robo_offline/TinyDrawer/tiny_prior-v0"
+    meta = json.loads((store / b / "data" / "metadata.json").read_text())
+    assert meta["total_episodes"] == 6
+
+
+def test_bad_recipe_and_workers(tmp_path):
+    with pytest.raises(UserError, match="unknown dataset recipe"):
+        generate_dataset("no_such_recipe", episodes=1, store=tmp_path)
+    with pytest.raises(UserError, match="workers"):
+        generate_dataset(H.recipe(), episodes=1, workers="many", store=tmp_path)
+    with pytest.raises(UserError, match="episodes"):
+        generate_dataset(H.recipe(), episodes=0, store=tmp_path)

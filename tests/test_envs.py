@@ -1,0 +1,207 @@
+"""The five robo_offline envs: API contract (docs/interfaces.md), determinism, bad input."""
+from __future__ import annotations
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from gymnasium.utils.env_checker import check_env
+
+import robo_offline  # noqa: F401
+from robo_offline.sim import layout as L
+
+ENV_IDS = [
+    "robo_offline/DrawerOpen-v0",
+    "robo_offline/Grasp-v0",
+    "robo_offline/DrawerGrasp-v0",
+    "robo_offline/DrawerCloseOpenGrasp-v0",
+    "robo_offline/GoalReach-v0",
+]
+STARTS = {
+    "robo_offline/DrawerOpen-v0": ["closed"],
+    "robo_offline/Grasp-v0": ["random", "table", "tray"],
+    "robo_offline/DrawerGrasp-v0": ["closed", "open"],
+    "robo_offline/DrawerCloseOpenGrasp-v0": ["top_open", "bottom_open"],
+    "robo_offline/GoalReach-v0": ["random"],
+}
+COMMON_INFO = {"is_success", "ee_pos", "gripper_opening", "drawer_opening", "object_pos", "object_grasped"}
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_check_env(env_id):
+    env = gym.make(env_id)
+    check_env(env.unwrapped, skip_render_check=True)
+    env.close()
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_spaces_info_and_horizon(env_id):
+    env = gym.make(env_id)
+    obs, info = env.reset(seed=3)
+    assert obs["image"].shape == (48, 48, 3) and obs["image"].dtype == np.uint8
+    assert obs["state"].dtype == np.float32 and obs["state"].shape == (6,)
+    assert env.observation_space.contains(obs)
+    assert env.action_space.shape == (5,) and env.action_space.dtype == np.float32
+    assert COMMON_INFO <= set(info)
+    assert info["ee_pos"].shape == (3,) and info["object_pos"].shape == (3,)
+    assert info["drawer_opening"].shape == (2,)
+    assert info["is_success"] is False
+    shapes = {k: np.shape(v) for k, v in info.items()}
+    horizon = env.spec.max_episode_steps
+    assert 40 <= horizon <= 80
+    rng = np.random.default_rng(0)
+    for t in range(horizon):
+        obs, reward, terminated, truncated, info = env.step(rng.uniform(-1, 1, 5).astype(np.float32))
+        assert {k: np.shape(v) for k, v in info.items()} == shapes
+        assert terminated is False
+        assert reward in (0.0, 1.0) and reward == float(info["is_success"])
+        assert truncated == (t == horizon - 1)
+    env.close()
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_start_options(env_id):
+    for start in STARTS[env_id]:
+        env = gym.make(env_id, start=start)
+        _, info = env.reset(seed=0)
+        assert not info["is_success"]
+        env.close()
+    with pytest.raises(ValueError, match="unknown start"):
+        gym.make(env_id, start="upside_down")
+
+
+def test_drawer_starts_are_what_they_say():
+    _, info = gym.make("robo_offline/DrawerGrasp-v0").reset(seed=1)
+    assert info["drawer_opening"][0] < 0.005
+    _, info = gym.make("robo_offline/DrawerGrasp-v0", start="open").reset(seed=1)
+    assert info["drawer_opening"][0] >= L.DRAWER_OPEN_THRESHOLD
+    _, info = gym.make("robo_offline/DrawerCloseOpenGrasp-v0").reset(seed=1)
+    assert info["drawer_opening"][0] >= L.DRAWER_OPEN_THRESHOLD and info["drawer_opening"][1] < 0.005
+    _, info = gym.make("robo_offline/DrawerCloseOpenGrasp-v0", start="bottom_open").reset(seed=1)
+    assert info["drawer_opening"][0] < 0.005 and info["drawer_opening"][1] >= L.DRAWER_OPEN_THRESHOLD
+
+
+def _rollout(env, seed, actions):
+    obs, _ = env.reset(seed=seed)
+    images, states = [obs["image"]], [obs["state"]]
+    for a in actions:
+        obs, *_ = env.step(a)
+        images.append(obs["image"])
+        states.append(obs["state"])
+    return np.stack(images), np.stack(states)
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_determinism_by_seed(env_id):
+    actions = np.random.default_rng(1).uniform(-1, 1, (25, 5)).astype(np.float32)
+    a = gym.make(env_id)
+    b = gym.make(env_id)
+    img_a, st_a = _rollout(a, 7, actions)
+    _rollout(b, 123, actions[::-1])  # a different history first
+    img_b, st_b = _rollout(b, 7, actions)
+    np.testing.assert_array_equal(img_a, img_b)
+    np.testing.assert_array_equal(st_a, st_b)
+    img_c, _ = _rollout(a, 8, actions)
+    assert not np.array_equal(img_a[0], img_c[0])  # another seed, another scene
+    a.close()
+    b.close()
+
+
+def test_goal_reach_goal_image_and_compute_reward():
+    env = gym.make("robo_offline/GoalReach-v0")
+    obs, info = env.reset(seed=0)
+    assert obs["desired_goal"].shape == (48, 48, 3) and obs["desired_goal"].dtype == np.uint8
+    assert info["achieved_goal"].shape == (5,) and info["desired_goal"].shape == (5,)
+    assert not np.array_equal(obs["desired_goal"], obs["image"])
+    u = env.unwrapped
+    ach = np.stack([info["achieved_goal"], info["desired_goal"], info["desired_goal"] + 0.01])
+    des = np.stack([info["desired_goal"]] * 3)
+    r = u.compute_reward(ach, des, {})
+    assert r.dtype == np.float32 and r.shape == (3,)
+    assert r.tolist() == [float(info["is_success"]), 1.0, 1.0]
+    # put the scene into the goal state: success must be detected
+    g = info["desired_goal"]
+    u.world.set_drawers([g[0], g[1]])
+    u.world.set_object_pose(0, g[2:5], 0.0)
+    _, reward, _, _, info = env.step(np.zeros(5, np.float32))
+    assert info["is_success"] and reward == 1.0
+    env2 = gym.make("robo_offline/GoalReach-v0", goal_image=False)
+    obs2, _ = env2.reset(seed=0)
+    assert "desired_goal" not in obs2 and "desired_goal" not in env2.observation_space.spaces
+
+
+@pytest.mark.parametrize("size", [64, 84, 128])
+def test_image_sizes(size):
+    env = gym.make("robo_offline/GoalReach-v0", image_size=size)
+    obs, _ = env.reset(seed=0)
+    assert obs["image"].shape == (size, size, 3) and obs["desired_goal"].shape == (size, size, 3)
+
+
+@pytest.mark.parametrize("size", [32, 50, 256, 48.0, True, "48"])
+def test_unknown_image_size_rejected(size):
+    with pytest.raises(ValueError, match="image_size must be one of"):
+        gym.make("robo_offline/Grasp-v0", image_size=size)
+
+
+@pytest.mark.parametrize("bad,match", [
+    ([np.nan, 0, 0, 0, 0], "NaN or inf"),
+    ([0, np.inf, 0, 0, 0], "NaN or inf"),
+    ([0, 0, -np.inf, 0, 0], "NaN or inf"),
+    ([0, 0, 0, 0], r"shape \(5,\)"),
+    ([[0, 0, 0, 0, 0]], r"shape \(5,\)"),
+    (np.zeros(7), r"shape \(5,\)"),
+    (["a", 0, 0, 0, 0], "numeric"),
+])
+def test_bad_actions_rejected(bad, match):
+    env = gym.make("robo_offline/DrawerOpen-v0")
+    env.reset(seed=0)
+    with pytest.raises(ValueError, match=match):
+        env.step(np.array(bad, dtype=object) if isinstance(bad, list) and bad and bad[0] == "a" else bad)
+
+
+def test_out_of_range_actions_are_clipped():
+    big = np.array([5.0, -3.0, 2.0, 9.0, 4.0], np.float32)
+    unit = np.clip(big, -1, 1)
+    env = gym.make("robo_offline/Grasp-v0")
+    img_big, st_big = _rollout(env, 2, [big] * 5)
+    img_unit, st_unit = _rollout(env, 2, [unit] * 5)
+    np.testing.assert_array_equal(img_big, img_unit)
+    np.testing.assert_array_equal(st_big, st_unit)
+
+
+def test_render_rgb_array():
+    env = gym.make("robo_offline/DrawerCloseOpenGrasp-v0", render_mode="rgb_array")
+    env.reset(seed=0)
+    frame = env.render()
+    assert frame.shape == (256, 256, 3) and frame.dtype == np.uint8
+    assert frame.std() > 10  # not a blank image
+    plain = gym.make("robo_offline/Grasp-v0")
+    plain.reset(seed=0)
+    assert plain.render() is None
+
+
+def test_async_vector_env_two_workers():
+    envs = gym.vector.AsyncVectorEnv([
+        lambda: gym.make("robo_offline/DrawerGrasp-v0", start="open"),
+        lambda: gym.make("robo_offline/DrawerGrasp-v0", start="open"),
+    ])
+    try:
+        obs, infos = envs.reset(seed=[0, 1])
+        assert obs["image"].shape == (2, 48, 48, 3) and obs["state"].shape == (2, 6)
+        for _ in range(5):
+            obs, rew, term, trunc, infos = envs.step(envs.action_space.sample())
+        assert rew.shape == (2,) and not term.any()
+        assert infos["drawer_opening"].shape == (2, 2)
+    finally:
+        envs.close()
+
+
+def test_objects_stay_on_the_table_under_random_actions():
+    """A short version of the slow soak test: nothing falls through table, tray or drawer."""
+    env = gym.make("robo_offline/GoalReach-v0")
+    rng = np.random.default_rng(0)
+    for ep in range(4):
+        env.reset(seed=ep)
+        for _ in range(60):
+            _, _, _, _, info = env.step(rng.uniform(-1, 1, 5).astype(np.float32))
+            assert info["object_pos"][2] > 0.0, info["object_pos"]
+            assert np.all(np.abs(info["object_pos"][:2] - [0.35, 0.0]) < [0.6, 0.55])

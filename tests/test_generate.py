@@ -1,0 +1,114 @@
+"""`robo-offline generate` with the real PyBullet envs and scripted skills (tiny episode counts and
+horizons): CLI, Minari round trip, every shipped recipe, worker-count determinism, play data in the
+goal-conditioned buffer."""
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import gymnasium as gym
+import minari
+import numpy as np
+import pytest
+import torch
+
+import robo_offline  # noqa: F401  (registers the envs)
+from robo_offline.cli import main as cli_main
+from robo_offline.data import available_recipes, episode_seed, generate_dataset, load_buffer, load_recipe
+from robo_offline.data.buffer import goal_reach_rule
+
+STEPS = 6  # max_episode_steps override: keeps the real envs fast
+
+
+def md5(path) -> str:
+    return hashlib.md5(Path(path).read_bytes()).hexdigest()
+
+
+def test_cli_round_trip(tmp_path, monkeypatch, capsys):
+    store = tmp_path / "store"
+    monkeypatch.setenv("MINARI_DATASETS_PATH", str(store))
+    args = ["generate", "dataset=grasp_task", "episodes=2", "workers=1", "seed=4", f"max_episode_steps={STEPS}",
+            "progress=false", f"hydra.run.dir={tmp_path / 'hydra'}"]
+    cli_main(list(args))
+    out = capsys.readouterr().out.strip().splitlines()
+    dataset_id = out[-1]
+    assert dataset_id == "robo_offline/DrawerGrasp/grasp_task-v0"
+
+    ds = minari.load_dataset(dataset_id)
+    env = ds.recover_environment()
+    assert env.spec.id == "robo_offline/DrawerGrasp-v0" and env.spec.kwargs.get("start") == "open"
+    assert env.spec.max_episode_steps == STEPS
+    assert ds.observation_space == env.observation_space and ds.action_space == env.action_space
+    assert ds.total_episodes == 2 and ds.total_steps == 2 * STEPS
+    meta = ds.storage.metadata
+    assert meta["jpeg_encoding"] is False and meta["robo_offline"]["default_reward"] == "sparse"
+    assert "robo-offline generate dataset=grasp_task" in meta["robo_offline"]["command"]
+    for i, ep in enumerate(ds.iterate_episodes()):
+        obs, _ = env.reset(seed=episode_seed(4, i))
+        assert np.array_equal(obs["image"], ep.observations["image"][0])
+        for t, action in enumerate(ep.actions):
+            obs, reward, *_ = env.step(action)
+            assert np.array_equal(obs["image"], ep.observations["image"][t + 1]), (i, t)
+            assert reward == ep.rewards[t]
+    env.close()
+    card = (store / "grasp_task.md").read_text()
+    assert dataset_id in card and "seed | 4" in card and "robo-offline generate" in card
+
+    # refuses to overwrite, with one clear message
+    with pytest.raises(SystemExit) as exc:
+        cli_main(list(args))
+    assert exc.value.code == 1
+    assert "overwrite=true" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("recipe_name", ["drawer_open_prior", "grasp_task", "close_open_prior", "play"])
+def test_shipped_recipes(tmp_path, recipe_name):
+    recipe = load_recipe(recipe_name)
+    defaults = {"drawer_open_prior": ("robo_offline/DrawerGrasp-v0", "open_drawer", 5000, "zero"),
+                "grasp_task": ("robo_offline/DrawerGrasp-v0", "grasp", 5000, "sparse"),
+                "close_open_prior": ("robo_offline/DrawerCloseOpenGrasp-v0", "close_top_open_bottom", 5000, "zero"),
+                "play": ("robo_offline/GoalReach-v0", "play", 10000, "none")}
+    assert (recipe["env"], recipe["skill"], recipe["episodes"], recipe["default_reward"]) == defaults[recipe_name]
+    s = generate_dataset(recipe_name, episodes=1, seed=0, workers=1, store=tmp_path, progress=False,
+                         max_episode_steps=STEPS, write_card=False)
+    ds = minari.MinariDataset(Path(s["path"]) / "data")
+    env = gym.make(recipe["env"], **recipe["env_kwargs"])
+    assert ds.observation_space == env.observation_space
+    assert set(ds.observation_space.spaces) == {"image", "state"}  # play: no goal image per step
+    ep = next(ds.iterate_episodes())
+    assert ep.observations["image"].shape == (STEPS + 1, 48, 48, 3)
+    assert {"is_success", "ee_pos", "drawer_opening", "object_pos", "skill_success"} <= set(ep.infos)
+    if recipe_name == "play":
+        assert ep.infos["achieved_goal"].shape == (STEPS + 1, 5)
+    env.close()
+    assert sorted(available_recipes()) >= sorted(defaults)
+
+
+def test_horizon_is_the_envs(tmp_path):
+    s = generate_dataset("drawer_open_prior", episodes=1, seed=0, workers=1, store=tmp_path, progress=False)
+    assert s["steps"] == gym.spec("robo_offline/DrawerGrasp-v0").max_episode_steps == 50
+    meta = json.loads((Path(s["path"]) / "data" / "metadata.json").read_text())
+    assert meta["total_steps"] == 50
+    # raw uint8 frames (no lossy compression) + per-file/per-episode overhead (states, actions, infos)
+    assert 6912 * 51 / 50 < s["bytes_per_transition"] < 1.3 * 6912 * 51 / 50
+
+
+def test_real_env_same_bytes_with_1_and_2_workers(tmp_path):
+    kw = dict(episodes=3, seed=2, progress=False, max_episode_steps=STEPS, write_card=False)
+    one = generate_dataset("drawer_open_prior", workers=1, store=tmp_path / "a", **kw)
+    two = generate_dataset("drawer_open_prior", workers=2, store=tmp_path / "b", **kw)
+    assert md5(Path(one["path"]) / "data/main_data.hdf5") == md5(Path(two["path"]) / "data/main_data.hdf5")
+
+
+def test_play_data_goal_conditioned_batches(tmp_path):
+    s = generate_dataset("play", episodes=3, seed=0, workers=1, store=tmp_path, progress=False,
+                         max_episode_steps=12, write_card=False)
+    buf = load_buffer([s["dataset_id"]], device="cpu", store=tmp_path, image_shape=(3, 48, 48), state_dim=6,
+                      action_dim=5)
+    assert buf.goal_reached_fn is goal_reach_rule and buf.achieved_goal.shape == (3 * 13, 5)
+    assert buf.datasets[0].reward == "none" and float(buf.rewards.abs().sum()) == 0.0
+    batch = buf.sample_goal_conditioned(64, torch.Generator().manual_seed(0),
+                                        strategy={"future": 0.5, "geometric": 0.25, "random": 0.25})
+    assert batch["goal_image"].shape == (64, 3, 48, 48) and batch["goal_image"].dtype == torch.uint8
+    assert 0 < float(batch["reward"].mean()) <= 1

@@ -1,0 +1,141 @@
+"""End-to-end smoke runs of the public commands with tiny budgets: train, resume, eval, render."""
+from __future__ import annotations
+
+import csv
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+TINY_DATA = ("experiment.datasets=[{recipe:drawer_open_prior,episodes:3,weight:0.5,reward:zero},"
+             "{recipe:grasp_task,episodes:3,weight:0.5,reward:sparse}]")
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("minari_store")
+
+
+def cli(store: Path, *args: str, check: bool = True, timeout: float = 600) -> subprocess.CompletedProcess:
+    env = {**os.environ, "MINARI_DATASETS_PATH": str(store)}
+    proc = subprocess.run([sys.executable, "-m", "robo_offline.cli", *args], env=env, capture_output=True,
+                          text=True, timeout=timeout)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"robo-offline {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+def train_args(run_dir: Path, *extra: str) -> list[str]:
+    return ["train", "experiment=demo", TINY_DATA, "experiment.data_workers=1", "batch_size=8",
+            "eval_every=0", f"hydra.run.dir={run_dir}", *extra]
+
+
+def read_rows(path: Path) -> list[dict]:
+    with path.open(newline="") as f:
+        return list(csv.DictReader(f))
+
+
+@pytest.fixture(scope="module")
+def trained(store, tmp_path_factory) -> Path:
+    run_dir = tmp_path_factory.mktemp("run")
+    cli(store, *train_args(run_dir, "steps=6", "log_every=2", "eval_every=6", "eval_episodes=1", "checkpoint_every=3"))
+    return run_dir
+
+
+def test_train_writes_checkpoint_metrics_tensorboard_and_curve(trained):
+    assert (trained / "checkpoints" / "last.pt").is_file()
+    rows = read_rows(trained / "metrics.csv")
+    assert [int(r["step"]) for r in rows] == [2, 4, 6]
+    assert rows[-1]["eval/success_rate"] != ""
+    assert any(name.startswith("events.out.tfevents") for name in os.listdir(trained / "tensorboard"))
+    assert (trained / "learning_curve.png").stat().st_size > 1000
+
+
+def test_eval_prints_success_rate_line_and_csv(store, trained, tmp_path):
+    proc = cli(store, "eval", f"checkpoint={trained / 'checkpoints' / 'last.pt'}", "episodes=2", "seed=3",
+               f"out={tmp_path}")
+    last = proc.stdout.strip().splitlines()[-1]
+    match = re.fullmatch(r"success_rate=([0-9.]+) ci95=\[([0-9.]+), ([0-9.]+)\] episodes=2", last)
+    assert match, last
+    rate, lo, hi = map(float, match.groups())
+    assert lo <= rate <= hi
+    assert len(read_rows(tmp_path / "episodes_seed3.csv")) == 2
+
+
+def test_render_writes_videos_and_contact_sheet(store, trained, tmp_path):
+    cli(store, "render", f"checkpoint={trained / 'checkpoints' / 'last.pt'}", "episodes=1", f"out={tmp_path}")
+    video = tmp_path / "episode_000.mp4"
+    assert video.stat().st_size > 1000
+    import cv2
+
+    capture = cv2.VideoCapture(str(video))
+    ok, frame = capture.read()
+    capture.release()
+    assert ok and frame.shape[1] == 2 * frame.shape[0]  # render view beside the agent's view
+    assert (tmp_path / "contact_sheet.png").is_file()
+
+
+def test_killed_run_resumes_with_identical_losses(store, tmp_path):
+    steps = ["steps=40", "log_every=1", "checkpoint_every=5"]
+    straight = tmp_path / "straight"
+    cli(store, *train_args(straight, *steps))
+
+    killed = tmp_path / "killed"
+    env = {**os.environ, "MINARI_DATASETS_PATH": str(store)}
+    proc = subprocess.Popen([sys.executable, "-m", "robo_offline.cli", *train_args(killed, *steps)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    metrics = killed / "metrics.csv"
+    deadline = time.time() + 300
+    while time.time() < deadline and proc.poll() is None:
+        if metrics.exists() and len(read_rows(metrics)) >= 7:  # a checkpoint at 5 and rows beyond it
+            break
+        time.sleep(0.01)
+    assert proc.poll() is None, "the run ended before it could be killed; raise steps"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+
+    proc = cli(store, *train_args(killed, *steps))
+    assert "resuming cql from step" in proc.stdout
+    straight_rows = read_rows(straight / "metrics.csv")
+    resumed_rows = read_rows(metrics)
+    assert [r["step"] for r in resumed_rows] == [r["step"] for r in straight_rows]
+    loss_columns = [c for c in straight_rows[0] if "loss" in c]
+    assert loss_columns
+    for a, b in zip(straight_rows, resumed_rows):
+        assert [a[c] for c in loss_columns] == [b[c] for c in loss_columns], a["step"]
+
+
+def test_resuming_with_another_agent_is_refused(store, trained, tmp_path):
+    import shutil
+
+    run_dir = tmp_path / "copy"
+    shutil.copytree(trained, run_dir)
+    proc = cli(store, *train_args(run_dir, "agent=bc", "steps=8"), check=False)
+    assert proc.returncode != 0
+    assert "cannot resume" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_unknown_agent_name_is_a_clear_error(store, tmp_path):
+    proc = cli(store, *train_args(tmp_path / "r", "agent=nosuch", "steps=2"), check=False)
+    assert proc.returncode != 0
+    assert "nosuch" in proc.stderr and "cql" in proc.stderr
+
+
+def test_corrupt_or_missing_checkpoint_is_a_clear_error(store, tmp_path):
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(b"not a checkpoint")
+    for path in (bad, tmp_path / "missing.pt"):
+        proc = cli(store, "eval", f"checkpoint={path}", "episodes=1", check=False)
+        assert proc.returncode == 1, proc.stderr
+        assert "error:" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_env_image_size_must_match_data(store, tmp_path):
+    proc = cli(store, *train_args(tmp_path / "r", "steps=2", "+experiment.env_kwargs.image_size=64"), check=False)
+    assert proc.returncode == 1
+    assert "image_size" in proc.stderr and "Traceback" not in proc.stderr
