@@ -30,14 +30,14 @@ from robo_offline.sim.objects import SHAPES, ObjectFactory
 
 TIMESTEP = 1.0 / 100.0
 SUBSTEPS = 4  # 0.04 s of simulated time per env step (25 Hz control)
-SOLVER_ITERATIONS = 10
-GRASP_FORCE = 40.0
+SOLVER_ITERATIONS = 20  # 10 let a held object be pressed through the table
+GRASP_FORCE = 15.0
 
 ARM_JOINTS = [0, 1, 2, 3, 4]
 FINGER_JOINTS = [5, 6]
 TCP_LINK = 7
 PALM_LINK = 4
-ARM_FORCES = [120.0, 120.0, 80.0, 30.0, 15.0]  # N m; gravity needs ~10 at the shoulder
+ARM_FORCES = [60.0, 40.0, 30.0, 10.0, 5.0]  # N m; gravity needs ~10 at the shoulder
 ARM_GAINS = [0.3, 0.3, 0.3, 0.3, 0.3]
 FINGER_FORCE = 30.0
 DRAWER_JOINT = (1, 0)  # cabinet joint index of drawer 0 (top) and drawer 1 (bottom)

@@ -83,15 +83,15 @@ class Play(Skill):
         super().__init__(noise, seed)
         self.drawers = tuple(drawers)
 
-    def _next(self, info) -> Skill:
+    def _next(self, info, first: bool = False) -> Skill:
         seed = int(self.rng.integers(2**31))
-        r = self.rng.random()
+        r = self.rng.random() * (0.9 if first else 1.0)  # the first sub-skill always interacts
         if r < 0.35:
             d = self.drawers[int(self.rng.integers(len(self.drawers)))]
             opening = float(info["drawer_opening"][d])
             cls = OpenDrawer if opening < L.DRAWER_TRAVEL / 2 else CloseDrawer
             return cls(self.noise, seed, drawer=d)
-        if r < 0.8:
+        if r < 0.9:
             if self.rng.random() < 0.3:
                 target = L.TRAY_POS[:2] + self.rng.uniform(-0.03, 0.03, 2)
             else:
@@ -102,7 +102,7 @@ class Play(Skill):
     def reset(self, obs, info):
         self.start_info = {k: (np.array(v, copy=True) if isinstance(v, np.ndarray) else v) for k, v in info.items()}
         self.steps = 0
-        self.current = self._next(info)
+        self.current = self._next(info, first=True)
         self.current.reset(obs, info)
         self.history = [self.current.name]
 

@@ -21,9 +21,9 @@ CARRY_Z = 0.17
 
 
 def grasp_tcp_z(info) -> float:
-    """tcp height for a grasp: fingertips ~2 cm below the grasp point and >= 8 mm above the support."""
+    """tcp height for a grasp: fingertips ~2 cm below the grasp point and >= 12 mm above the support."""
     bottom = float(info["object_pos"][2]) - float(info["object_height"]) / 2
-    return max(float(info["grasp_pos"][2]) + 0.008, bottom + 0.038)
+    return max(float(info["grasp_pos"][2]) + 0.008, bottom + 0.042)
 
 
 def grasp_phases(skill: Skill, info, lift: bool, lift_height: float) -> list[Phase]:
@@ -39,7 +39,8 @@ def grasp_phases(skill: Skill, info, lift: bool, lift_height: float) -> list[Pha
         return np.array([g[0], g[1], grasp_tcp_z(i)]), yaw, OPEN
 
     def close(i):
-        return np.array(i["ee_pos"], dtype=np.float64), yaw, CLOSE
+        e = i["ee_pos"]
+        return np.array([e[0], e[1], grasp_tcp_z(i)]), yaw, CLOSE
 
     def orient(i):
         e = np.array(i["ee_pos"], dtype=np.float64)
