@@ -11,7 +11,7 @@ import pytest
 
 import robo_offline  # noqa: F401
 from robo_offline.skills import make_skill
-from robo_offline.skills.evaluate import CASES, run_episode, success_rate
+from robo_offline.skills.evaluate import CASES, success_rate
 
 SEEDS = 10
 

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import torch
 
-from robo_offline.algos.base import Agent, deepcopy_frozen
-from robo_offline.nets import ConvEncoder, GaussianPolicy, QEnsemble, random_shift
+from robo_offline.algos.base import Agent
+from robo_offline.nets import GaussianPolicy, random_shift
 
 WEIGHTINGS = ("softmax", "exp")
 
@@ -55,33 +55,14 @@ class AWACAgent(Agent):
         cfg, nets = self.cfg, self.nets
         if cfg.weights not in WEIGHTINGS:
             raise ValueError(f"awac config weights={cfg.weights!r}; choose one of {WEIGHTINGS}")
-        shared = cfg.layout == "shared"
-        nets["critic_encoder"] = ConvEncoder(cfg.encoder, self.image_shape, 1 if shared else cfg.num_qs,
-                                             cfg.drq_feature_dim, cfg.channels_last)
-        feat_dim = nets["critic_encoder"].feature_dim
-        nets["q"] = QEnsemble(feat_dim, self.state_dim, self.action_dim, cfg.q_hidden, cfg.num_qs)
-        if not shared:
-            nets["actor_encoder"] = ConvEncoder(cfg.encoder, self.image_shape, 1, cfg.drq_feature_dim,
-                                                cfg.channels_last)
+        feat_dim = self.build_critic(encoder_members=cfg.num_qs)
         nets["actor"] = GaussianPolicy(feat_dim + self.state_dim, self.action_dim, cfg.actor_hidden,
                                        squash=False, min_log_std=cfg.min_log_std, max_log_std=cfg.max_log_std)
-        nets["target_encoder"] = deepcopy_frozen(nets["critic_encoder"])
-        nets["target_q"] = deepcopy_frozen(nets["q"])
 
     def _make_optimizers(self) -> None:
-        cfg, nets = self.cfg, self.nets
-        actor = [*nets["actor"].parameters()]
-        if "actor_encoder" in nets:
-            actor += [*nets["actor_encoder"].parameters()]
-        self.optimizers = {
-            "critic": self.adam([*nets["critic_encoder"].parameters(), *nets["q"].parameters()], cfg.q_lr),
-            "actor": self.adam(actor, cfg.actor_lr),
-        }
-
-    def _policy_action(self, batch, deterministic):
-        actor = self.nets["actor"]
-        mean, log_std = actor(self.actor_features(batch["image"]), batch["state"])
-        return actor.mode(mean) if deterministic else actor.sample(mean, log_std, 1)[0][:, 0]
+        cfg = self.cfg
+        self.optimizers = {"critic": self.adam(self.critic_parameters(), cfg.q_lr),
+                           "actor": self.adam(self.actor_parameters(), cfg.actor_lr)}
 
     def compute_losses(self, batch: dict[str, torch.Tensor]):
         cfg, nets = self.cfg, self.nets

@@ -21,6 +21,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from robo_offline.nets import ConvEncoder, QEnsemble
 from robo_offline.nets.obs import obs_to_batch
 
 COMPILE_MODES = ("none", "compile", "cudagraph", "compile+cudagraph")
@@ -140,9 +141,39 @@ class Agent:
         raise NotImplementedError
 
     def _policy_action(self, batch: dict[str, torch.Tensor], deterministic: bool) -> torch.Tensor:
-        raise NotImplementedError
+        """The Gaussian actor's mode or one sample; BC's deterministic policy overrides this."""
+        actor = self.nets["actor"]
+        mean, log_std = actor(self.actor_features(batch["image"]), batch["state"])
+        return actor.mode(mean) if deterministic else actor.sample(mean, log_std, 1)[0][:, 0]
 
     # ---- helpers --------------------------------------------------------------------------
+    def build_critic(self, encoder_members: int) -> int:
+        """Critic encoder, Q ensemble and their frozen Polyak targets, plus the actor's own CNN in
+        the `cog` layout; returns the image feature size. `encoder_members` is how many CNNs the
+        `cog` layout's critic runs as one grouped stack (one per Q head, and IQL's V)."""
+        cfg, nets = self.cfg, self.nets
+        shared = cfg.layout == "shared"
+        nets["critic_encoder"] = ConvEncoder(cfg.encoder, self.image_shape, 1 if shared else encoder_members,
+                                             cfg.drq_feature_dim, cfg.channels_last)
+        feat_dim = nets["critic_encoder"].feature_dim
+        nets["q"] = QEnsemble(feat_dim, self.state_dim, self.action_dim, cfg.q_hidden, cfg.num_qs)
+        if not shared:
+            nets["actor_encoder"] = ConvEncoder(cfg.encoder, self.image_shape, 1, cfg.drq_feature_dim,
+                                                cfg.channels_last)
+        nets["target_encoder"] = deepcopy_frozen(nets["critic_encoder"])
+        nets["target_q"] = deepcopy_frozen(nets["q"])
+        return feat_dim
+
+    def critic_parameters(self) -> list[nn.Parameter]:
+        return [*self.nets["critic_encoder"].parameters(), *self.nets["q"].parameters()]
+
+    def actor_parameters(self) -> list[nn.Parameter]:
+        """The actor head, and its own CNN when it has one."""
+        params = [*self.nets["actor"].parameters()]
+        if "actor_encoder" in self.nets:
+            params += [*self.nets["actor_encoder"].parameters()]
+        return params
+
     def autocast(self):
         if not self.use_bf16:
             return contextlib.nullcontext()

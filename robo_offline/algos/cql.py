@@ -23,8 +23,8 @@ from dataclasses import dataclass
 
 import torch
 
-from robo_offline.algos.base import Agent, deepcopy_frozen, sample_uniform_actions
-from robo_offline.nets import ConvEncoder, GaussianPolicy, QEnsemble, random_shift
+from robo_offline.algos.base import Agent, sample_uniform_actions
+from robo_offline.nets import GaussianPolicy, random_shift
 
 
 @dataclass
@@ -85,17 +85,8 @@ class CQLAgent(Agent):
 
     def _build(self) -> None:
         cfg, nets = self.cfg, self.nets
-        shared = cfg.layout == "shared"
-        nets["critic_encoder"] = ConvEncoder(cfg.encoder, self.image_shape, 1 if shared else cfg.num_qs,
-                                             cfg.drq_feature_dim, cfg.channels_last)
-        feat_dim = nets["critic_encoder"].feature_dim
-        nets["q"] = QEnsemble(feat_dim, self.state_dim, self.action_dim, cfg.q_hidden, cfg.num_qs)
-        if not shared:
-            nets["actor_encoder"] = ConvEncoder(cfg.encoder, self.image_shape, 1, cfg.drq_feature_dim,
-                                                cfg.channels_last)
+        feat_dim = self.build_critic(encoder_members=cfg.num_qs)
         nets["actor"] = GaussianPolicy(feat_dim + self.state_dim, self.action_dim, cfg.actor_hidden, squash=True)
-        nets["target_encoder"] = deepcopy_frozen(nets["critic_encoder"])
-        nets["target_q"] = deepcopy_frozen(nets["q"])
         scalars = {"log_alpha": torch.nn.Parameter(torch.tensor(math.log(cfg.alpha_init)),
                                                    requires_grad=cfg.auto_alpha)}
         if cfg.lagrange:
@@ -105,20 +96,12 @@ class CQLAgent(Agent):
 
     def _make_optimizers(self) -> None:
         cfg, nets = self.cfg, self.nets
-        critic = [*nets["critic_encoder"].parameters(), *nets["q"].parameters()]
-        actor = [*nets["actor"].parameters()]
-        if "actor_encoder" in nets:
-            actor += [*nets["actor_encoder"].parameters()]
-        self.optimizers = {"critic": self.adam(critic, cfg.q_lr), "actor": self.adam(actor, cfg.policy_lr)}
+        self.optimizers = {"critic": self.adam(self.critic_parameters(), cfg.q_lr),
+                           "actor": self.adam(self.actor_parameters(), cfg.policy_lr)}
         if cfg.auto_alpha:
             self.optimizers["alpha"] = self.adam([nets["scalars"]["log_alpha"]], cfg.policy_lr)
         if cfg.lagrange:
             self.optimizers["alpha_prime"] = self.adam([nets["scalars"]["log_alpha_prime"]], cfg.q_lr)
-
-    def _policy_action(self, batch, deterministic):
-        actor = self.nets["actor"]
-        mean, log_std = actor(self.actor_features(batch["image"]), batch["state"])
-        return actor.mode(mean) if deterministic else actor.sample(mean, log_std, 1)[0][:, 0]
 
     def compute_losses(self, batch: dict[str, torch.Tensor]):
         cfg, nets = self.cfg, self.nets

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 import torch
 
-from robo_offline.algos.base import Agent, deepcopy_frozen
-from robo_offline.nets import ConvEncoder, GaussianPolicy, QEnsemble, ValueHead, random_shift
+from robo_offline.algos.base import Agent
+from robo_offline.nets import GaussianPolicy, ValueHead, random_shift
 
 
 @dataclass
@@ -59,30 +59,18 @@ class IQLAgent(Agent):
 
     def _build(self) -> None:
         cfg, nets = self.cfg, self.nets
-        shared = cfg.layout == "shared"
         # cog layout: members 0..num_qs-1 feed the Q heads, member num_qs feeds V.
-        nets["critic_encoder"] = ConvEncoder(cfg.encoder, self.image_shape, 1 if shared else cfg.num_qs + 1,
-                                             cfg.drq_feature_dim, cfg.channels_last)
-        feat_dim = nets["critic_encoder"].feature_dim
-        nets["q"] = QEnsemble(feat_dim, self.state_dim, self.action_dim, cfg.q_hidden, cfg.num_qs)
+        feat_dim = self.build_critic(encoder_members=cfg.num_qs + 1)
         nets["value"] = ValueHead(feat_dim, self.state_dim, cfg.v_hidden)
-        if not shared:
-            nets["actor_encoder"] = ConvEncoder(cfg.encoder, self.image_shape, 1, cfg.drq_feature_dim,
-                                                cfg.channels_last)
         nets["actor"] = GaussianPolicy(feat_dim + self.state_dim, self.action_dim, cfg.actor_hidden,
                                        squash=False, min_log_std=cfg.min_log_std, max_log_std=cfg.max_log_std)
-        nets["target_encoder"] = deepcopy_frozen(nets["critic_encoder"])
-        nets["target_q"] = deepcopy_frozen(nets["q"])
 
     def _make_optimizers(self) -> None:
-        cfg, nets = self.cfg, self.nets
-        actor = [*nets["actor"].parameters()]
-        if "actor_encoder" in nets:
-            actor += [*nets["actor_encoder"].parameters()]
+        cfg = self.cfg
         self.optimizers = {
-            "critic": self.adam([*nets["critic_encoder"].parameters(), *nets["q"].parameters()], cfg.q_lr),
-            "value": self.adam(nets["value"].parameters(), cfg.v_lr),
-            "actor": self.adam(actor, cfg.actor_lr),
+            "critic": self.adam(self.critic_parameters(), cfg.q_lr),
+            "value": self.adam(self.nets["value"].parameters(), cfg.v_lr),
+            "actor": self.adam(self.actor_parameters(), cfg.actor_lr),
         }
 
     def _split(self, feat: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -90,11 +78,6 @@ class IQLAgent(Agent):
         if feat.shape[0] == 1:
             return feat, feat
         return feat[:-1], feat[-1:]
-
-    def _policy_action(self, batch, deterministic):
-        actor = self.nets["actor"]
-        mean, log_std = actor(self.actor_features(batch["image"]), batch["state"])
-        return actor.mode(mean) if deterministic else actor.sample(mean, log_std, 1)[0][:, 0]
 
     def compute_losses(self, batch: dict[str, torch.Tensor]):
         cfg, nets = self.cfg, self.nets

@@ -70,7 +70,7 @@ def main() -> None:
     ap.add_argument("--noise", type=float, nargs="+", default=[0.0, 0.1])
     ap.add_argument("--only", nargs="*", default=None, help="skill names")
     args = ap.parse_args()
-    print(f"| skill | env | start | " + " | ".join(f"noise {n}" for n in args.noise) + " |")
+    print("| skill | env | start | " + " | ".join(f"noise {n}" for n in args.noise) + " |")
     print("| --- | --- | --- | " + " | ".join("---" for _ in args.noise) + " |")
     for skill, env_id, start, kw in CASES:
         if args.only and skill not in args.only:
