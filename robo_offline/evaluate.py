@@ -77,9 +77,17 @@ def evaluation_seeds(seed: int, episodes: int) -> list[int]:
     return [EVAL_SEED_OFFSET + seed * 10_000 + i for i in range(episodes)]
 
 
+def make_env(env_id: str, env_kwargs: dict, **extra) -> gym.Env:
+    """gym.make, with a bad env id or keyword turned into a message the user can act on."""
+    try:
+        return gym.make(env_id, **env_kwargs, **extra)
+    except (gym.error.Error, ValueError, TypeError) as err:
+        raise UserError(f"cannot make env {env_id} with {env_kwargs}: {err}") from None
+
+
 def evaluate_policy(agent, env_id: str, env_kwargs: dict, episodes: int, seed: int,
                     deterministic: bool = True, progress: bool = True) -> EvalResult:
-    env = gym.make(env_id, **env_kwargs)
+    env = make_env(env_id, env_kwargs)
     rows = []
     try:
         seeds = evaluation_seeds(seed, episodes)
@@ -103,12 +111,13 @@ def run(cfg) -> None:
     if cfg.episodes < 1:
         raise UserError(f"episodes={cfg.episodes}: evaluate at least one episode")
     agent, payload = agent_from_checkpoint(cfg.checkpoint, device=cfg.device)
-    env_id, env_kwargs = payload["env_id"], dict(payload["env_kwargs"])
+    env_id, env_kwargs = payload["env_id"], {**payload["env_kwargs"], **cfg.env_kwargs}
     result = evaluate_policy(agent, env_id, env_kwargs, episodes=cfg.episodes, seed=cfg.seed,
                              deterministic=cfg.deterministic)
     out = Path(cfg.out) if cfg.out else Path(cfg.checkpoint).resolve().parent.parent / "eval"
-    csv_path = out / f"episodes_seed{cfg.seed}.csv"
+    kwargs_tag = "".join(f"_{key}-{value}" for key, value in cfg.env_kwargs.items())
+    csv_path = out / f"episodes_seed{cfg.seed}{kwargs_tag}.csv"
     result.write_csv(csv_path)
-    print(f"env={env_id} checkpoint={cfg.checkpoint} step={payload['step']}")
+    print(f"env={env_id} {env_kwargs} checkpoint={cfg.checkpoint} step={payload['step']}")
     print(f"mean_length={result.mean_length:.1f} per-episode results: {csv_path}")
     print(result.summary_line())

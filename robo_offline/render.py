@@ -7,12 +7,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import gymnasium as gym
 import numpy as np
 from tqdm import tqdm
 
 from robo_offline.errors import UserError
-from robo_offline.evaluate import evaluation_seeds, rollout
+from robo_offline.evaluate import evaluation_seeds, make_env, rollout
 from robo_offline.video import contact_sheet, put_text, upscale, write_mp4, write_png
 
 SHEET_COLUMNS = 8
@@ -21,7 +20,7 @@ SHEET_COLUMNS = 8
 def record_episodes(agent, env_id: str, env_kwargs: dict, episodes: int, seed: int, out_dir: Path,
                     view_size: int = 256, fps: int = 10, deterministic: bool = True) -> dict:
     """Roll out and record `episodes` episodes; returns the written paths and per-episode success."""
-    env = gym.make(env_id, render_mode="rgb_array", **env_kwargs)
+    env = make_env(env_id, env_kwargs, render_mode="rgb_array")
     videos, sheet_rows, successes = [], [], []
     try:
         for i, episode_seed in enumerate(tqdm(evaluation_seeds(seed, episodes), desc="render", unit="ep")):

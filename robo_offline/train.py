@@ -19,7 +19,7 @@ from tqdm import tqdm
 from robo_offline.agent_io import resolve_device
 from robo_offline.checkpoint import capture_rng_state, load_checkpoint, restore_rng_state, save_checkpoint
 from robo_offline.errors import UserError
-from robo_offline.evaluate import evaluate_policy
+from robo_offline.evaluate import evaluate_policy, make_env
 from robo_offline.logger import MetricsLogger
 
 
@@ -45,9 +45,7 @@ def build_buffer(experiment: DictConfig, device: torch.device):
 
 
 def check_env_matches_data(env_id: str, env_kwargs: dict, buffer) -> None:
-    import gymnasium as gym
-
-    env = gym.make(env_id, **env_kwargs)
+    env = make_env(env_id, env_kwargs)
     try:
         image_space = env.observation_space["image"]
         h, w, c = image_space.shape

@@ -139,3 +139,13 @@ def test_env_image_size_must_match_data(store, tmp_path):
     proc = cli(store, *train_args(tmp_path / "r", "steps=2", "+experiment.env_kwargs.image_size=64"), check=False)
     assert proc.returncode == 1
     assert "image_size" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_eval_from_another_start_state_and_bad_env_kwargs(store, trained, tmp_path):
+    checkpoint = f"checkpoint={trained / 'checkpoints' / 'last.pt'}"
+    proc = cli(store, "eval", checkpoint, "episodes=1", "+env_kwargs.start=open", f"out={tmp_path}")
+    assert "'start': 'open'" in proc.stdout
+    assert (tmp_path / "episodes_seed0_start-open.csv").is_file()
+    proc = cli(store, "eval", checkpoint, "episodes=1", "+env_kwargs.start=bogus", check=False)
+    assert proc.returncode == 1
+    assert "cannot make env" in proc.stderr and "Traceback" not in proc.stderr
