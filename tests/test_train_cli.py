@@ -149,3 +149,11 @@ def test_eval_from_another_start_state_and_bad_env_kwargs(store, trained, tmp_pa
     proc = cli(store, "eval", checkpoint, "episodes=1", "+env_kwargs.start=bogus", check=False)
     assert proc.returncode == 1
     assert "cannot make env" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_multirun_sweeps_agents_into_their_own_dirs(store, tmp_path):
+    proc = cli(store, "train", "-m", "experiment=demo", TINY_DATA, "experiment.data_workers=1", "agent=cql,bc",
+               "steps=2", "eval_every=0", "batch_size=8", f"hydra.sweep.dir={tmp_path}")
+    assert proc.returncode == 0
+    for agent in ("cql", "bc"):
+        assert (tmp_path / agent / "seed0" / "checkpoints" / "last.pt").is_file()
