@@ -150,8 +150,10 @@ def run(cfg: DictConfig) -> None:
                 if bad:
                     nan_path = run_dir / "checkpoints" / f"nonfinite_step{step}.pt"
                     save(step, nan_path)
+                    last_good = f"the last good checkpoint is {ckpt_path}" if ckpt_path.exists() else \
+                        "no checkpoint was written before it"
                     raise UserError(f"non-finite {', '.join(bad)} at step {step} (averaged since the previous log); "
-                                    f"stopped. State saved to {nan_path}; the last good checkpoint is {ckpt_path}. "
+                                    f"stopped. State saved to {nan_path}; {last_good}. "
                                     "Lower the learning rates or check the data for bad values")
             if step % cfg.checkpoint_every == 0 or step == cfg.steps:
                 save(step)

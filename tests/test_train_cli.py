@@ -157,3 +157,13 @@ def test_multirun_sweeps_agents_into_their_own_dirs(store, tmp_path):
     assert proc.returncode == 0
     for agent in ("cql", "bc"):
         assert (tmp_path / agent / "seed0" / "checkpoints" / "last.pt").is_file()
+
+
+def test_non_finite_loss_stops_saves_and_reports_the_step(store, tmp_path):
+    run_dir = tmp_path / "nan"
+    proc = cli(store, *train_args(run_dir, "agent=bc", "agent.lr=1e30", "steps=20", "log_every=1"), check=False)
+    assert proc.returncode == 1
+    assert "non-finite" in proc.stderr and "Traceback" not in proc.stderr
+    step = int(re.search(r"at step (\d+)", proc.stderr).group(1))
+    assert (run_dir / "checkpoints" / f"nonfinite_step{step}.pt").is_file()
+    assert not (run_dir / "checkpoints" / "last.pt").exists()
