@@ -1,0 +1,37 @@
+"""Rebuild an agent (and the env it was trained for) from a checkpoint file alone."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from robo_offline.checkpoint import load_checkpoint
+from robo_offline.errors import UserError
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise UserError(f"device={name} but no CUDA device is visible; use device=cpu or device=auto")
+    return torch.device(name)
+
+
+def agent_from_checkpoint(path: Path | str, device: str = "auto"):
+    """Returns (agent, checkpoint payload). The agent's config and shapes come from the file."""
+    from robo_offline.algos import make_agent
+
+    payload = load_checkpoint(path)
+    agent = make_agent(
+        payload["agent_name"],
+        image_shape=tuple(payload["image_shape"]),
+        state_dim=int(payload["state_dim"]),
+        action_dim=int(payload["action_dim"]),
+        cfg=dict(payload["agent_config"]),
+        device=resolve_device(device),
+    )
+    try:
+        agent.load_state_dict(payload["agent"])
+    except ValueError as err:
+        raise UserError(f"checkpoint {path}: {err}") from None
+    return agent, payload

@@ -1,0 +1,334 @@
+"""What every agent shares: config parsing, the update wrapper (eager, torch.compile or one CUDA
+graph), `act`, checkpoints, Polyak averaging and precision. The maths of each algorithm lives in
+its own file (`cql.py`, `bc.py`, `iql.py`, `awac.py`), in one `_update` method read top to bottom.
+
+One update (`_update`): the agent's `compute_losses(batch)` returns every loss, keyed by the
+optimiser that owns it, computed before any step; then one backward pass over their sum (each
+loss reaches only its own parameters: critic features are detached for the actor, critic
+weights are detached in the actor's Q evaluation, sampled actions are detached in the critic's
+losses), the optimiser steps, the Polyak updates of the target networks, and the step counter.
+No host syncs (`.item()`, Python branches on tensor values), so the whole step can be captured
+in a CUDA graph.
+"""
+from __future__ import annotations
+
+import contextlib
+import copy
+import dataclasses
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+from torch import nn
+
+from robo_offline.nets import ConvEncoder, QEnsemble
+from robo_offline.nets.obs import obs_to_batch
+
+COMPILE_MODES = ("none", "compile", "cudagraph", "compile+cudagraph")
+PRECISIONS = ("auto", "fp32", "bf16")
+LAYOUTS = ("shared", "cog")
+
+
+def build_config(config_cls: type, cfg: Any, agent_name: str):
+    """A config dataclass from a dataclass, a dict (Hydra's `agent` group) or None (defaults).
+
+    A dict may carry `name` (must be this agent's); any key that is not a field is an error
+    listing the valid keys. Lists become tuples where the default is a tuple.
+    """
+    if cfg is None:
+        return config_cls()
+    if isinstance(cfg, config_cls):
+        return cfg
+    if dataclasses.is_dataclass(cfg):
+        cfg = dataclasses.asdict(cfg)
+    if not isinstance(cfg, dict):
+        try:  # an omegaconf DictConfig
+            from omegaconf import OmegaConf
+
+            cfg = OmegaConf.to_container(cfg, resolve=True)
+        except Exception as exc:  # noqa: BLE001
+            raise TypeError(f"agent config must be a dict or {config_cls.__name__}, got {type(cfg)}") from exc
+    cfg = dict(cfg)
+    name = cfg.pop("name", agent_name)
+    if name != agent_name:
+        raise ValueError(f"config is for agent {name!r} but was given to agent {agent_name!r}")
+    fields = {f.name: f for f in dataclasses.fields(config_cls)}
+    unknown = sorted(set(cfg) - set(fields))
+    if unknown:
+        raise ValueError(
+            f"unknown {agent_name} config key(s) {unknown}; valid keys: {', '.join(sorted(fields))} "
+            f"(see configs/agent/{agent_name}.yaml)"
+        )
+    defaults = config_cls()
+    for key, value in cfg.items():
+        if isinstance(getattr(defaults, key), tuple) and isinstance(value, list):
+            cfg[key] = tuple(value)
+    out = config_cls(**cfg)
+    for key, allowed in (("compile", COMPILE_MODES), ("precision", PRECISIONS), ("layout", LAYOUTS)):
+        if key in fields and getattr(out, key) not in allowed:
+            raise ValueError(f"{agent_name} config {key}={getattr(out, key)!r}; choose one of {allowed}")
+    return out
+
+
+def bf16_is_fast(device: torch.device) -> bool:
+    """bf16 autocast pays on CUDA with bf16 support and on CPUs with AMX or AVX512-BF16."""
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    if device.type == "cpu":
+        cpu = torch.cpu
+        return bool(getattr(cpu, "_is_amx_tile_supported", lambda: False)())
+    return False
+
+
+def make_adam(params, lr: float, device: torch.device, capturable: bool) -> torch.optim.Adam:
+    params = list(params)
+    if device.type == "cuda" and capturable:
+        return torch.optim.Adam(params, lr=lr, capturable=True, foreach=True)
+    if device.type in ("cpu", "cuda"):
+        return torch.optim.Adam(params, lr=lr, fused=True)
+    return torch.optim.Adam(params, lr=lr)
+
+
+@torch.no_grad()
+def polyak_(target: nn.Module, online: nn.Module, tau: float) -> None:
+    """target <- target + tau * (online - target), one fused call over all parameters."""
+    torch._foreach_lerp_(list(target.parameters()), list(online.parameters()), tau)
+
+
+class Agent:
+    """Base class. Subclasses set `name`, `config_cls`, build `self.nets` (an nn.ModuleDict that
+    holds every trainable network and target network), `self.optimizers` (name -> optimiser),
+    and implement `_update(batch)` and `_policy_action(batch, deterministic)`."""
+
+    name: ClassVar[str] = "agent"
+    config_cls: ClassVar[type]
+    batch_keys: ClassVar[tuple[str, ...]] = ("image", "state", "action", "next_image", "next_state",
+                                            "reward", "terminated")
+    # (target, online) pairs in self.nets, Polyak-averaged with cfg.tau after every step
+    target_pairs: ClassVar[tuple[tuple[str, str], ...]] = (("target_encoder", "critic_encoder"), ("target_q", "q"))
+
+    def __init__(self, image_shape, state_dim: int, action_dim: int, cfg: Any = None,
+                 device: torch.device | str = "cpu"):
+        self.cfg = build_config(self.config_cls, cfg, self.name)
+        self.image_shape = tuple(int(x) for x in image_shape)
+        if len(self.image_shape) != 3 or self.image_shape[0] != 3:
+            raise ValueError(f"image_shape must be (3, H, W), got {self.image_shape}")
+        self.state_dim, self.action_dim = int(state_dim), int(action_dim)
+        self.device = torch.device(device)
+        prec = self.cfg.precision
+        self.use_bf16 = prec == "bf16" or (prec == "auto" and bf16_is_fast(self.device))
+        mode = self.cfg.compile
+        self.graph_mode = "cudagraph" in mode and self.device.type == "cuda"  # no-op elsewhere
+        self.step = 0  # gradient steps taken (Python int, mirrored on device in self._step_t)
+        self.nets = nn.ModuleDict()
+        self.optimizers: dict[str, torch.optim.Optimizer] = {}
+        self._build()
+        self.nets.to(self.device)
+        self._step_t = torch.zeros((), dtype=torch.long, device=self.device)
+        self._make_optimizers()
+        self._update_fn = torch.compile(self._update) if "compile" in mode.split("+") else self._update
+        self._graph = None
+
+    # ---- pieces subclasses provide -------------------------------------------------------
+    def _build(self) -> None:
+        raise NotImplementedError
+
+    def _make_optimizers(self) -> None:
+        raise NotImplementedError
+
+    def compute_losses(self, batch: dict[str, torch.Tensor]) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
+        """(losses keyed by optimiser name, detached metrics). The algorithm's maths."""
+        raise NotImplementedError
+
+    def _policy_action(self, batch: dict[str, torch.Tensor], deterministic: bool) -> torch.Tensor:
+        """The Gaussian actor's mode or one sample; BC's deterministic policy overrides this."""
+        actor = self.nets["actor"]
+        mean, log_std = actor(self.actor_features(batch["image"]), batch["state"])
+        return actor.mode(mean) if deterministic else actor.sample(mean, log_std, 1)[0][:, 0]
+
+    # ---- helpers --------------------------------------------------------------------------
+    def build_critic(self, encoder_members: int) -> int:
+        """Critic encoder, Q ensemble and their frozen Polyak targets, plus the actor's own CNN in
+        the `cog` layout; returns the image feature size. `encoder_members` is how many CNNs the
+        `cog` layout's critic runs as one grouped stack (one per Q head, and IQL's V)."""
+        cfg, nets = self.cfg, self.nets
+        shared = cfg.layout == "shared"
+        nets["critic_encoder"] = ConvEncoder(cfg.encoder, self.image_shape, 1 if shared else encoder_members,
+                                             cfg.drq_feature_dim, cfg.channels_last)
+        feat_dim = nets["critic_encoder"].feature_dim
+        nets["q"] = QEnsemble(feat_dim, self.state_dim, self.action_dim, cfg.q_hidden, cfg.num_qs)
+        if not shared:
+            nets["actor_encoder"] = ConvEncoder(cfg.encoder, self.image_shape, 1, cfg.drq_feature_dim,
+                                                cfg.channels_last)
+        nets["target_encoder"] = deepcopy_frozen(nets["critic_encoder"])
+        nets["target_q"] = deepcopy_frozen(nets["q"])
+        return feat_dim
+
+    def critic_parameters(self) -> list[nn.Parameter]:
+        return [*self.nets["critic_encoder"].parameters(), *self.nets["q"].parameters()]
+
+    def actor_parameters(self) -> list[nn.Parameter]:
+        """The actor head, and its own CNN when it has one."""
+        params = [*self.nets["actor"].parameters()]
+        if "actor_encoder" in self.nets:
+            params += [*self.nets["actor_encoder"].parameters()]
+        return params
+
+    def autocast(self):
+        if not self.use_bf16:
+            return contextlib.nullcontext()
+        # The weight-cast cache saves re-casting a weight used twice in a step; graph capture forbids it.
+        return torch.autocast(self.device.type, dtype=torch.bfloat16, cache_enabled=not self.graph_mode)
+
+    def actor_features(self, image: torch.Tensor, critic_feat: torch.Tensor | None = None) -> torch.Tensor:
+        """(1, B, F) features for the actor: its own CNN when it has one (`nets["actor_encoder"]`,
+        gradients from the actor loss), else the critic encoder's, detached (DrQ)."""
+        if "actor_encoder" in self.nets:
+            return self.nets["actor_encoder"](image)
+        if critic_feat is None:
+            critic_feat = self.nets["critic_encoder"](image)
+        return critic_feat[:1].detach()
+
+    def adam(self, params, lr: float) -> torch.optim.Adam:
+        return make_adam(params, lr, self.device, capturable=self.graph_mode)
+
+    def _update(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        losses, metrics = self.compute_losses(batch)
+        for opt in self.optimizers.values():
+            opt.zero_grad(set_to_none=True)
+        sum(losses.values()).backward()
+        for opt in self.optimizers.values():
+            opt.step()
+        for target, online in self.target_pairs:
+            polyak_(self.nets[target], self.nets[online], self.cfg.tau)
+        self._step_t += 1
+        return {**{f"{k}_loss": v.detach() for k, v in losses.items()}, **metrics}
+
+    # ---- public API -----------------------------------------------------------------------
+    def update(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """One gradient step on a batch (see docs/interfaces.md); metrics as 0-d device tensors."""
+        self._check_batch(batch)
+        if self.graph_mode:
+            metrics = self._graph_update(batch)
+        else:
+            metrics = self._update_fn(batch)
+        self.step += 1
+        return metrics
+
+    def _check_batch(self, batch: dict[str, torch.Tensor]) -> None:
+        missing = [k for k in self.batch_keys if k not in batch]
+        if missing:
+            raise ValueError(f"{self.name} needs batch keys {list(self.batch_keys)}; missing {missing}")
+        for key in ("image", "next_image", "goal_image"):
+            if key in batch and key in self.batch_keys:
+                img = batch[key]
+                if img.dtype != torch.uint8 or tuple(img.shape[1:]) != self.image_shape:
+                    raise ValueError(
+                        f"batch[{key!r}] is {img.dtype} {tuple(img.shape)}; this {self.name} agent was "
+                        f"built for uint8 images (B, {', '.join(map(str, self.image_shape))}): the "
+                        f"dataset's image size must match the agent's"
+                    )
+        if batch["action"].shape[-1] != self.action_dim:
+            raise ValueError(f"batch actions have {batch['action'].shape[-1]} dims, the agent expects "
+                             f"{self.action_dim}")
+        if batch["state"].shape[-1] != self.state_dim:
+            raise ValueError(f"batch states have {batch['state'].shape[-1]} dims, the agent expects "
+                             f"{self.state_dim}")
+
+    @torch.no_grad()
+    def act(self, obs: dict, deterministic: bool = True) -> np.ndarray:
+        """Action (A,) float32 in [-1, 1] for one env observation (HWC uint8 image, state)."""
+        batch = obs_to_batch(obs, self.device, self.image_shape, self.state_dim)
+        with self.autocast():
+            action = self._policy_action(batch, deterministic)
+        return action[0].float().clamp(-1.0, 1.0).cpu().numpy().astype(np.float32)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "agent": self.name,
+            "image_shape": list(self.image_shape),
+            "state_dim": self.state_dim,
+            "action_dim": self.action_dim,
+            "config": dataclasses.asdict(self.cfg),
+            "step": self.step,
+            "nets": self.nets.state_dict(),
+            "optimizers": {k: o.state_dict() for k, o in self.optimizers.items()},
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        other = state.get("agent")
+        if other != self.name:
+            raise ValueError(f"checkpoint holds a {other!r} agent, not {self.name!r}: "
+                             f"load it with agent={other}")
+        shape = tuple(state.get("image_shape", ()))
+        if shape != self.image_shape or state.get("state_dim") != self.state_dim \
+                or state.get("action_dim") != self.action_dim:
+            raise ValueError(
+                f"checkpoint was trained on images {shape}, state {state.get('state_dim')}, action "
+                f"{state.get('action_dim')}; this agent has images {self.image_shape}, state "
+                f"{self.state_dim}, action {self.action_dim}: use the matching env / image_size"
+            )
+        try:
+            self.nets.load_state_dict(state["nets"])
+            for key, opt in self.optimizers.items():
+                opt.load_state_dict(state["optimizers"][key])
+        except (RuntimeError, KeyError, ValueError) as exc:
+            raise ValueError(f"checkpoint does not fit this {self.name} agent's networks (was it trained "
+                             f"with another architecture config?): {exc}") from exc
+        self.step = int(state["step"])
+        self._step_t.fill_(self.step)
+        self._graph = None  # recapture with the loaded tensors
+
+    # ---- CUDA graph of the whole update ------------------------------------------------------
+    def _state_tensors(self) -> list[torch.Tensor]:
+        tensors = [t for t in self.nets.state_dict(keep_vars=True).values()] + [self._step_t]
+        for opt in self.optimizers.values():
+            for st in opt.state.values():
+                tensors += [v for v in st.values() if torch.is_tensor(v)]
+        return tensors
+
+    def _graph_update(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        shapes = {k: tuple(v.shape) for k, v in batch.items()}
+        if self._graph is None or shapes != self._graph_shapes:
+            self._capture(batch, shapes)
+        for key, static in self._static_batch.items():
+            static.copy_(batch[key], non_blocking=True)
+        self._graph.replay()
+        return {k: v.clone() for k, v in self._static_out.items()}
+
+    def _capture(self, batch: dict[str, torch.Tensor], shapes) -> None:
+        """Warm up on a side stream, put every tensor back as it was, capture one update."""
+        self._static_batch = {k: batch[k].clone() for k in batch}
+        before = {id(t): t.detach().clone() for t in self._state_tensors()}
+        stream = torch.cuda.Stream()
+        stream.wait_stream(torch.cuda.current_stream())
+        with torch.cuda.stream(stream):
+            for _ in range(3):
+                self._update_fn(self._static_batch)
+        torch.cuda.current_stream().wait_stream(stream)
+        with torch.no_grad():  # undo the warm-up steps in place (addresses must not change)
+            for t in self._state_tensors():
+                saved = before.get(id(t))
+                if saved is not None:
+                    t.detach().copy_(saved)
+                else:  # optimiser state born in the warm-up: Adam's fresh state is all zeros
+                    t.detach().zero_()
+        for opt in self.optimizers.values():
+            opt.zero_grad(set_to_none=True)
+        self._graph = torch.cuda.CUDAGraph()
+        with torch.cuda.graph(self._graph):
+            self._static_out = self._update_fn(self._static_batch)
+        self._graph_shapes = shapes
+
+
+def sample_uniform_actions(batch_size: int, n: int, action_dim: int, like: torch.Tensor) -> torch.Tensor:
+    """(B, n, A) actions uniform in [-1, 1]."""
+    return torch.rand(batch_size, n, action_dim, device=like.device, dtype=like.dtype) * 2.0 - 1.0
+
+
+def deepcopy_frozen(module: nn.Module) -> nn.Module:
+    """A target network: a copy that takes no gradients."""
+    target = copy.deepcopy(module)
+    for p in target.parameters():
+        p.requires_grad_(False)
+    return target

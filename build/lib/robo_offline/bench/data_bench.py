@@ -1,0 +1,83 @@
+"""Data-layer benchmarks: generation throughput, bytes per transition, buffer load time, sampling rate.
+
+Everything runs on a small drawer_open_prior dataset generated into a temporary store (so no
+user data is touched); load time for the default COG datasets (drawer_open_prior + grasp_task,
+2 x 5,000 episodes x 50 steps = 500,000 transitions) is extrapolated linearly from the measured
+per-transition time, and labelled as such.
+"""
+from __future__ import annotations
+
+import tempfile
+import time
+
+import torch
+
+from robo_offline.bench.common import cpu_device, figure
+
+COG_TRANSITIONS = 2 * 5000 * 50
+
+
+def _sampling_rate(buffer, batch_size: int, seconds: float, goal: bool = False) -> float:
+    gen = torch.Generator(device=buffer.device).manual_seed(0)
+    sample = (lambda: buffer.sample_goal_conditioned(batch_size, gen, strategy={"future": 0.8, "random": 0.2})) \
+        if goal else (lambda: buffer.sample(batch_size, gen))
+    for _ in range(10):
+        sample()
+    sync = torch.cuda.synchronize if buffer.device.type == "cuda" else (lambda: None)
+    sync()
+    n, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        for _ in range(50):
+            sample()
+        n += 50
+    sync()
+    return n / (time.perf_counter() - start)
+
+
+def run(quick: bool) -> list[dict]:
+    from robo_offline.data import generate_dataset, load_buffer
+
+    episodes = 6 if quick else 80
+    cmd = "python -m robo_offline.bench --only data_bench" + (" --quick" if quick else "")
+    cpu = cpu_device()
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="robo_offline_bench_") as store:
+        s = generate_dataset("drawer_open_prior", episodes=episodes, seed=0, workers=2, store=store,
+                             progress=False, write_card=False)
+        rows.append(figure(f"generate drawer_open_prior, 2 workers ({s['steps']} transitions, incl. worker start)",
+                           s["steps"] / s["generation_seconds"], "transitions/s", cpu, cmd))
+        rows.append(figure("dataset bytes per transition (48x48 raw uint8; raw image 6,912)",
+                           s["bytes_per_transition"], "bytes", cpu, cmd))
+        start = time.perf_counter()
+        buf = load_buffer([{"dataset_id": s["dataset_id"], "reward": "zero"}], device="cpu", store=store)
+        load_s = time.perf_counter() - start
+        rows.append(figure(f"buffer load, {len(buf)} transitions to CPU (measured)", load_s, "s", cpu, cmd))
+        rows.append(figure("buffer load, default COG prior+task (500k transitions), extrapolated linearly",
+                           load_s / len(buf) * COG_TRANSITIONS, "s", cpu, cmd))
+        secs = 0.5 if quick else 2.0
+        threads = torch.get_num_threads()
+        for n_threads in sorted({threads, 1}, reverse=True):
+            torch.set_num_threads(n_threads)
+            try:
+                rows.append(figure(f"sample batch 256 (CPU, {n_threads} torch threads)",
+                                   _sampling_rate(buf, 256, secs), "batches/s", cpu, cmd))
+                rows.append(figure(f"sample goal-conditioned batch 256 (CPU, {n_threads} torch threads)",
+                                   _sampling_rate(buf, 256, secs, goal=True), "batches/s", cpu, cmd))
+            finally:
+                torch.set_num_threads(threads)
+        if torch.cuda.is_available():
+            gpu = f"cuda: {torch.cuda.get_device_name(0)}"
+            start = time.perf_counter()
+            gbuf = load_buffer([{"dataset_id": s["dataset_id"], "reward": "zero"}], device="cuda", store=store)
+            torch.cuda.synchronize()
+            rows.append(figure(f"buffer load, {len(gbuf)} transitions to CUDA", time.perf_counter() - start, "s",
+                               gpu, cmd))
+            rows.append(figure("sample batch 256 (CUDA)", _sampling_rate(gbuf, 256, secs), "batches/s", gpu, cmd))
+            rows.append(figure("sample goal-conditioned batch 256 (CUDA)",
+                               _sampling_rate(gbuf, 256, secs, goal=True), "batches/s", gpu, cmd))
+    return rows
+
+
+if __name__ == "__main__":
+    for row in run(quick=False):
+        print(row)

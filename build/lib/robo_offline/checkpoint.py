@@ -1,0 +1,67 @@
+"""Checkpoints: written atomically, loaded with `weights_only=True`, enough to resume exactly.
+
+A checkpoint holds the agent (networks, optimisers, step), the RNG states of every random
+source the training loop uses, and the resolved config, so `eval`/`render` can rebuild the
+agent and its environment from the file alone.
+"""
+from __future__ import annotations
+
+import os
+import random
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from robo_offline.errors import UserError
+
+FORMAT_VERSION = 1
+
+
+def save_checkpoint(path: Path, payload: dict) -> None:
+    """Write `payload` to `path` via a temp file and rename, so a kill never leaves half a file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    torch.save({"format_version": FORMAT_VERSION, **payload}, tmp)
+    os.replace(tmp, path)
+
+
+def load_checkpoint(path: Path | str) -> dict:
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"checkpoint {path} does not exist; pass checkpoint=<run dir>/checkpoints/last.pt")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # torch raises many types for truncated/foreign files
+        raise UserError(f"checkpoint {path} cannot be read ({type(err).__name__}: {err}); "
+                        "it is corrupt or not a robo_offline checkpoint: retrain or pick another file") from None
+    if not isinstance(payload, dict) or payload.get("format_version") != FORMAT_VERSION:
+        raise UserError(f"{path} is not a robo_offline checkpoint (format {FORMAT_VERSION}); retrain to get one")
+    return payload
+
+
+def capture_rng_state(sample_generator: torch.Generator) -> dict:
+    """Every RNG the training loop draws from, as tensors and plain values (weights_only-safe)."""
+    np_state = np.random.get_state()
+    state = {
+        "torch": torch.get_rng_state(),
+        "numpy": {"keys": torch.from_numpy(np_state[1].astype(np.int64)), "pos": int(np_state[2]),
+                  "has_gauss": int(np_state[3]), "cached": float(np_state[4])},
+        "python": list(random.getstate()[1]),
+        "sampler": sample_generator.get_state(),
+    }
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def restore_rng_state(state: dict, sample_generator: torch.Generator) -> None:
+    torch.set_rng_state(state["torch"])
+    np_state = state["numpy"]
+    np.random.set_state(("MT19937", np_state["keys"].numpy().astype(np.uint32), np_state["pos"],
+                         np_state["has_gauss"], np_state["cached"]))
+    random.setstate((3, tuple(state["python"]), None))
+    sample_generator.set_state(state["sampler"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])

@@ -1,0 +1,59 @@
+"""`robo-offline <command> [hydra overrides]`: one Hydra app per command.
+
+Commands and the config each one starts from (in `configs/`):
+  generate  -> generate.yaml  (robo_offline.generate.run)
+  train     -> train.yaml     (robo_offline.train.run)
+  eval      -> eval.yaml      (robo_offline.evaluate.run)
+  render    -> render.yaml    (robo_offline.render.run)
+"""
+from __future__ import annotations
+
+import importlib
+import sys
+
+from robo_offline.errors import UserError
+
+COMMANDS = {
+    "generate": ("generate", "robo_offline.generate"),
+    "train": ("train", "robo_offline.train"),
+    "eval": ("eval", "robo_offline.evaluate"),
+    "render": ("render", "robo_offline.render"),
+}
+
+
+def _usage() -> str:
+    return "usage: robo-offline {" + ",".join(COMMANDS) + "} [key=value ...]  (Hydra overrides; --help per command)"
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in ("-h", "--help"):
+        print(_usage())
+        print(__doc__)
+        raise SystemExit(0 if argv else 2)
+    command = argv.pop(0)
+    if command not in COMMANDS:
+        print(f"robo-offline: unknown command {command!r}. {_usage()}", file=sys.stderr)
+        raise SystemExit(2)
+
+    import hydra
+
+    from robo_offline.paths import CONFIGS_DIR
+
+    config_name, module_name = COMMANDS[command]
+    module = importlib.import_module(module_name)
+
+    @hydra.main(version_base="1.3", config_path=str(CONFIGS_DIR), config_name=config_name)
+    def app(cfg) -> None:
+        try:
+            module.run(cfg)
+        except UserError as err:
+            print(f"robo-offline {command}: error: {err}", file=sys.stderr)
+            raise SystemExit(1) from None
+
+    sys.argv = [f"robo-offline {command}", *argv]
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,88 @@
+"""Dataset recipes (`configs/dataset/<name>.yaml`) and the Minari ids they produce.
+
+A recipe says which env (and start configuration) to run, which scripted skill drives it,
+how many episodes to record by default, and which reward relabelling the replay buffer
+applies by default (`default_reward`: `zero | sparse | from_info | none`).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from robo_offline.errors import UserError
+from robo_offline.paths import CONFIGS_DIR
+
+RECIPE_KEYS = {
+    "name", "env", "env_kwargs", "max_episode_steps", "skill", "skill_kwargs", "noise",
+    "episodes", "default_reward", "description",
+}
+
+
+def available_recipes() -> list[str]:
+    return sorted(p.stem for p in (CONFIGS_DIR / "dataset").glob("*.yaml"))
+
+
+def load_recipe(name_or_cfg: Any) -> dict:
+    """A recipe as a plain dict, from its name or from an (Omega)dict config node."""
+    if isinstance(name_or_cfg, str):
+        path = CONFIGS_DIR / "dataset" / f"{name_or_cfg}.yaml"
+        if not path.is_file():
+            raise UserError(
+                f"unknown dataset recipe {name_or_cfg!r}; pick one of {available_recipes()} "
+                f"(files in {CONFIGS_DIR / 'dataset'})"
+            )
+        from omegaconf import OmegaConf
+
+        cfg = OmegaConf.to_container(OmegaConf.load(path), resolve=True)
+        cfg.setdefault("name", name_or_cfg)
+    else:
+        try:
+            from omegaconf import DictConfig, OmegaConf
+
+            if isinstance(name_or_cfg, DictConfig):
+                name_or_cfg = OmegaConf.to_container(name_or_cfg, resolve=True)
+        except ImportError:  # pragma: no cover
+            pass
+        cfg = dict(name_or_cfg)
+    return normalise_recipe(cfg)
+
+
+def normalise_recipe(cfg: dict) -> dict:
+    unknown = set(cfg) - RECIPE_KEYS
+    if unknown:
+        raise UserError(f"dataset recipe has unknown keys {sorted(unknown)}; allowed: {sorted(RECIPE_KEYS)}")
+    for key in ("name", "env", "skill"):
+        if not cfg.get(key):
+            raise UserError(f"dataset recipe is missing {key!r}")
+    out = {
+        "name": str(cfg["name"]),
+        "env": full_env_id(str(cfg["env"])),
+        "env_kwargs": dict(cfg.get("env_kwargs") or {}),
+        "max_episode_steps": cfg.get("max_episode_steps"),
+        "skill": str(cfg["skill"]),
+        "skill_kwargs": dict(cfg.get("skill_kwargs") or {}),
+        "noise": float(cfg.get("noise", 0.1)),
+        "episodes": int(cfg.get("episodes") or 100),
+        "default_reward": str(cfg.get("default_reward", "sparse")),
+        "description": str(cfg.get("description", "")),
+    }
+    return out
+
+
+def full_env_id(env: str) -> str:
+    """`DrawerGrasp-v0` -> `robo_offline/DrawerGrasp-v0`; ids with a namespace or module pass through."""
+    if "/" in env or ":" in env:
+        return env
+    return f"robo_offline/{env}"
+
+
+def env_short_name(env_id: str) -> str:
+    """`robo_offline/DrawerGrasp-v0` -> `DrawerGrasp`."""
+    base = env_id.split(":")[-1].split("/")[-1]
+    if "-v" in base:
+        base = base[: base.rindex("-v")]
+    return base
+
+
+def dataset_id_for(recipe: dict, name: str | None = None) -> str:
+    """Minari id of a recipe's dataset: `robo_offline/<Env>/<name>-v0`."""
+    return f"robo_offline/{env_short_name(recipe['env'])}/{name or recipe['name']}-v0"

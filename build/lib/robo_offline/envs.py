@@ -1,0 +1,145 @@
+"""The Gymnasium environment of robo_offline: the PyBullet world (robo_offline.sim) composed with
+one task (robo_offline.tasks), and the registration of the `robo_offline/<Task>-v0` ids.
+
+Observation: Dict(image uint8 (H, W, 3), state float32 (6,) = tcp x, y, z, gripper yaw,
+gripper opening, gripper command), plus `desired_goal` uint8 (H, W, 3) for GoalReach-v0.
+Action: float32 Box [-1, 1]^5 = (dx, dy, dz, dyaw, gripper): position deltas of up to 0.03 m
+and yaw deltas of up to 0.25 rad per step; gripper >= 0.5 closes, <= -0.5 opens, in between
+keeps the last command. Out-of-range actions are clipped; NaN/inf or a wrong shape raise ValueError.
+Reward: sparse 1.0 on success else 0.0; `terminated` is always False; episodes end by TimeLimit.
+"""
+from __future__ import annotations
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+from robo_offline.sim import layout as L
+from robo_offline.sim.objects import SHAPES
+from robo_offline.sim.world import World
+from robo_offline.tasks import TASKS
+
+IMAGE_SIZES = (48, 64, 84, 128)
+RENDER_SIZE = 256
+STATE_DIM = 6
+ACTION_DIM = 5
+
+
+class RoboOfflineEnv(gym.Env):
+    metadata = {"render_modes": ["rgb_array"], "render_fps": 25}
+
+    def __init__(self, task: str = "DrawerOpen", image_size: int = 48, render_mode: str | None = None,
+                 start: str | None = None, **task_kwargs):
+        if task not in TASKS:
+            raise ValueError(f"unknown task {task!r}; choose one of {list(TASKS)}")
+        if isinstance(image_size, bool) or not isinstance(image_size, (int, np.integer)) \
+                or int(image_size) not in IMAGE_SIZES:
+            raise ValueError(f"image_size must be one of {list(IMAGE_SIZES)}, got {image_size!r}")
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(f"render_mode must be None or 'rgb_array', got {render_mode!r}")
+        task_cls = TASKS[task]
+        if task_kwargs and not task_cls.goal_conditioned:
+            raise TypeError(f"{task_cls.name} takes no extra arguments {sorted(task_kwargs)}")
+        self.task = task_cls(start=start, **task_kwargs)
+        self.image_size = int(image_size)
+        self.render_mode = render_mode
+        self.horizon = self.task.horizon
+        self.world = World(image_size=self.image_size, render_size=RENDER_SIZE)
+        img = spaces.Box(0, 255, (self.image_size, self.image_size, 3), np.uint8)
+        state = spaces.Box(np.array([-2, -2, -2, -np.pi, 0, 0], np.float32),
+                           np.array([2, 2, 2, np.pi, 0.2, 1], np.float32), dtype=np.float32)
+        obs = {"image": img, "state": state}
+        self._with_goal_image = self.task.goal_conditioned and self.task.want_goal_image
+        if self._with_goal_image:
+            obs["desired_goal"] = spaces.Box(0, 255, (self.image_size, self.image_size, 3), np.uint8)
+        self.observation_space = spaces.Dict(obs)
+        self.action_space = spaces.Box(-1.0, 1.0, (ACTION_DIM,), np.float32)
+        self._initialised = False
+
+    # ---------------------------------------------------------------- gym API
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        super().reset(seed=seed)
+        self.task.configure(self.world, self.np_random)
+        self._initialised = True
+        return self._obs(), self._info()
+
+    def step(self, action):
+        if not self._initialised:
+            raise RuntimeError("call reset() before step()")
+        a = self.validate_action(action)
+        self.world.apply_action(a)
+        self.world.simulate()
+        info = self._info()
+        reward = 1.0 if info["is_success"] else 0.0
+        return self._obs(), reward, False, False, info
+
+    def render(self):
+        if self.render_mode == "rgb_array":
+            return self.world.camera_image(RENDER_SIZE)
+        return None
+
+    def close(self):
+        if getattr(self, "world", None) is not None:
+            self.world.close()
+            self.world = None
+
+    # ---------------------------------------------------------------- helpers
+    @staticmethod
+    def validate_action(action) -> np.ndarray:
+        try:
+            a = np.asarray(action, dtype=np.float64)
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"action must be a numeric array of shape ({ACTION_DIM},): {err}") from None
+        if a.shape != (ACTION_DIM,):
+            raise ValueError(f"action must have shape ({ACTION_DIM},) = (dx, dy, dz, dyaw, gripper), got {a.shape}")
+        if not np.all(np.isfinite(a)):
+            raise ValueError(f"action contains NaN or inf: {a.tolist()}")
+        return np.clip(a, -1.0, 1.0)
+
+    def _obs(self) -> dict:
+        obs = {"image": self.world.camera_image(), "state": self.world.proprio()}
+        if self._with_goal_image:
+            obs["desired_goal"] = self.task.goal_image.copy()
+        return obs
+
+    def _info(self) -> dict:
+        w = self.world
+        pos, obj_yaw = w.object_pose(0)
+        grasp_pos, grasp_yaw = self.task.grasp_yaw(w, 0)
+        openings = w.drawer_openings()
+        info = {
+            "is_success": bool(self.task.success(w)),
+            "ee_pos": w.ee_pos.astype(np.float32),
+            "ee_yaw": float(w.ee_yaw),
+            "gripper_opening": float(w.gripper_opening),
+            "gripper_closed": bool(w.gripper_closed),
+            "drawer_opening": openings.astype(np.float32),
+            "handle_pos": np.stack([L.handle_gap_pos(i, openings[i]) for i in range(2)]).astype(np.float32),
+            "object_pos": pos.astype(np.float32),
+            "object_yaw": float(obj_yaw),
+            "object_grasped": bool(w.is_grasped(0)),
+            "object_height": float(2 * SHAPES[w.object_specs[0].shape].half_height),
+            "grasp_pos": grasp_pos.astype(np.float32),
+            "grasp_yaw": float(grasp_yaw),
+            "target_drawer": int(self.task.target_drawer),
+        }
+        info.update(self.task.extra_info(w))
+        return info
+
+    def compute_reward(self, achieved_goal, desired_goal, info=None) -> np.ndarray:
+        """Vectorised goal-reaching reward (GoalReach-v0): 1.0 where the goal is reached, else 0.0."""
+        if not self.task.goal_conditioned:
+            raise NotImplementedError(f"{self.task.name} is not goal-conditioned")
+        from robo_offline.tasks.goal_reach import goal_reached
+
+        return goal_reached(achieved_goal, desired_goal).astype(np.float32)
+
+
+def register_envs() -> None:
+    """Register the five `robo_offline/<Task>-v0` ids (idempotent)."""
+    for name, cls in TASKS.items():
+        env_id = f"robo_offline/{name}-v0"
+        if env_id in gym.registry:
+            continue
+        gym.register(id=env_id, entry_point="robo_offline.envs:RoboOfflineEnv",
+                     max_episode_steps=cls.horizon, kwargs={"task": name})

@@ -1,0 +1,123 @@
+"""Evaluate a policy in its environment: success rate with a 95% confidence interval.
+
+`robo-offline eval checkpoint=<path> episodes=<int> seed=<int>` prints a final line
+`success_rate=<float> ci95=[<lo>, <hi>] episodes=<int>` and writes per-episode results as CSV.
+"""
+from __future__ import annotations
+
+import csv
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import gymnasium as gym
+import numpy as np
+from tqdm import tqdm
+
+from robo_offline.errors import UserError
+
+
+def wilson_interval(successes: int, n: int, z: float = 1.959964) -> tuple[float, float]:
+    """95% Wilson score interval for a binomial proportion: honest at 0/n and n/n, unlike p±1.96σ."""
+    if n == 0:
+        return 0.0, 1.0
+    p = successes / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    lo = 0.0 if successes == 0 else max(0.0, centre - half)
+    hi = 1.0 if successes == n else min(1.0, centre + half)
+    return lo, hi
+
+
+@dataclass
+class EvalResult:
+    success_rate: float
+    ci95: tuple[float, float]
+    mean_length: float
+    episodes: list[dict] = field(default_factory=list)
+
+    def summary_line(self) -> str:
+        lo, hi = self.ci95
+        return f"success_rate={self.success_rate:.4f} ci95=[{lo:.4f}, {hi:.4f}] episodes={len(self.episodes)}"
+
+    def write_csv(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("w", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=["episode", "seed", "success", "length", "return"])
+            writer.writeheader()
+            writer.writerows(self.episodes)
+
+
+def rollout(agent, env: gym.Env, seed: int, deterministic: bool = True, on_step=None) -> dict:
+    """One episode. Success is whether the episode *ends* in success (the task's state at the end).
+
+    `on_step(obs, info, step)` is called after reset and after every step (videos use it).
+    """
+    obs, info = env.reset(seed=seed)
+    if on_step is not None:
+        on_step(obs, info, 0)
+    total, length, done = 0.0, 0, False
+    while not done:
+        action = agent.act(obs, deterministic=deterministic)
+        obs, reward, terminated, truncated, info = env.step(action)
+        total += float(reward)
+        length += 1
+        done = terminated or truncated
+        if on_step is not None:
+            on_step(obs, info, length)
+    return {"seed": seed, "success": int(bool(info["is_success"])), "length": length, "return": total}
+
+
+EVAL_SEED_OFFSET = 1_000_000
+
+
+def evaluation_seeds(seed: int, episodes: int) -> list[int]:
+    """Reset seeds for evaluation, offset far from the small seeds that data generation starts at."""
+    return [EVAL_SEED_OFFSET + seed * 10_000 + i for i in range(episodes)]
+
+
+def make_env(env_id: str, env_kwargs: dict, **extra) -> gym.Env:
+    """gym.make, with a bad env id or keyword turned into a message the user can act on."""
+    try:
+        return gym.make(env_id, **env_kwargs, **extra)
+    except (gym.error.Error, ValueError, TypeError) as err:
+        raise UserError(f"cannot make env {env_id} with {env_kwargs}: {err}") from None
+
+
+def evaluate_policy(agent, env_id: str, env_kwargs: dict, episodes: int, seed: int,
+                    deterministic: bool = True, progress: bool = True) -> EvalResult:
+    env = make_env(env_id, env_kwargs)
+    rows = []
+    try:
+        seeds = evaluation_seeds(seed, episodes)
+        for i in tqdm(range(episodes), desc="eval", unit="ep", disable=not progress, leave=False):
+            row = rollout(agent, env, seed=seeds[i], deterministic=deterministic)
+            rows.append({"episode": i, **row})
+    finally:
+        env.close()
+    successes = sum(r["success"] for r in rows)
+    return EvalResult(
+        success_rate=successes / max(1, len(rows)),
+        ci95=wilson_interval(successes, len(rows)),
+        mean_length=float(np.mean([r["length"] for r in rows])) if rows else 0.0,
+        episodes=rows,
+    )
+
+
+def run(cfg) -> None:
+    from robo_offline.agent_io import agent_from_checkpoint
+
+    if cfg.episodes < 1:
+        raise UserError(f"episodes={cfg.episodes}: evaluate at least one episode")
+    agent, payload = agent_from_checkpoint(cfg.checkpoint, device=cfg.device)
+    env_id, env_kwargs = payload["env_id"], {**payload["env_kwargs"], **cfg.env_kwargs}
+    result = evaluate_policy(agent, env_id, env_kwargs, episodes=cfg.episodes, seed=cfg.seed,
+                             deterministic=cfg.deterministic)
+    out = Path(cfg.out) if cfg.out else Path(cfg.checkpoint).resolve().parent.parent / "eval"
+    kwargs_tag = "".join(f"_{key}-{value}" for key, value in cfg.env_kwargs.items())
+    csv_path = out / f"episodes_seed{cfg.seed}{kwargs_tag}.csv"
+    result.write_csv(csv_path)
+    print(f"env={env_id} {env_kwargs} checkpoint={cfg.checkpoint} step={payload['step']}")
+    print(f"mean_length={result.mean_length:.1f} per-episode results: {csv_path}")
+    print(result.summary_line())

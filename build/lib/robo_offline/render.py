@@ -1,0 +1,61 @@
+"""`robo-offline render checkpoint=<path> episodes=<int> out=<dir>`: rollout videos and a contact sheet.
+
+Each mp4 shows the large render view beside the agent's own input (upscaled), with the step and
+success overlaid; `contact_sheet.png` shows evenly spaced frames of every episode.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from robo_offline.errors import UserError
+from robo_offline.evaluate import evaluation_seeds, make_env, rollout
+from robo_offline.video import contact_sheet, put_text, upscale, write_mp4, write_png
+
+SHEET_COLUMNS = 8
+
+
+def record_episodes(agent, env_id: str, env_kwargs: dict, episodes: int, seed: int, out_dir: Path,
+                    view_size: int = 256, fps: int = 10, deterministic: bool = True) -> dict:
+    """Roll out and record `episodes` episodes; returns the written paths and per-episode success."""
+    env = make_env(env_id, env_kwargs, render_mode="rgb_array")
+    videos, sheet_rows, successes = [], [], []
+    try:
+        for i, episode_seed in enumerate(tqdm(evaluation_seeds(seed, episodes), desc="render", unit="ep")):
+            frames: list[np.ndarray] = []
+
+            def on_step(obs, info, step):
+                view = upscale(env.render(), view_size)
+                agent_view = upscale(obs["image"], view_size)
+                frame = np.concatenate([view, agent_view], axis=1)
+                frame = put_text(frame, f"ep {i} step {step}")
+                ok = bool(info["is_success"])
+                frames.append(put_text(frame, "success" if ok else "not yet", row=1,
+                                       colour=(80, 255, 80) if ok else (255, 180, 80)))
+
+            row = rollout(agent, env, seed=episode_seed, deterministic=deterministic, on_step=on_step)
+            successes.append(row["success"])
+            videos.append(write_mp4(out_dir / f"episode_{i:03d}.mp4", frames, fps=fps))
+            picks = np.linspace(0, len(frames) - 1, SHEET_COLUMNS).round().astype(int)
+            sheet_rows.append([frames[k][:, :view_size] for k in picks])
+    finally:
+        env.close()
+    sheet = write_png(out_dir / "contact_sheet.png", contact_sheet(sheet_rows))
+    return {"videos": videos, "contact_sheet": sheet, "successes": successes}
+
+
+def run(cfg) -> None:
+    from robo_offline.agent_io import agent_from_checkpoint
+
+    if cfg.episodes < 1:
+        raise UserError(f"episodes={cfg.episodes}: render at least one episode")
+    agent, payload = agent_from_checkpoint(cfg.checkpoint, device=cfg.device)
+    out = Path(cfg.out) if cfg.out else Path(cfg.checkpoint).resolve().parent.parent / "videos"
+    result = record_episodes(agent, payload["env_id"], dict(payload["env_kwargs"]), cfg.episodes, cfg.seed, out,
+                             view_size=cfg.view_size, fps=cfg.fps, deterministic=cfg.deterministic)
+    for path in result["videos"]:
+        print(f"video: {path}")
+    print(f"contact sheet: {result['contact_sheet']}")
+    print(f"successes: {sum(result['successes'])}/{len(result['successes'])}")

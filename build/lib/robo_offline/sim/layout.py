@@ -1,0 +1,64 @@
+"""Fixed geometry of the scene (metres, world frame: x away from the robot base, y to its left,
+z up, table top at z = 0). Skills and tasks read these numbers; the URDFs in envs/assets agree."""
+from __future__ import annotations
+
+import numpy as np
+
+# --- robot (envs/assets/arm.urdf) ---
+SHOULDER_HEIGHT = 0.22
+UPPER_ARM = 0.40
+FOREARM = 0.40
+WRIST_TO_TCP = 0.05 + 0.04  # wrist pitch joint -> roll joint (0.05) -> tcp (0.04)
+FINGER_MAX = 0.045  # per finger; opening = 2 * finger position
+GRIPPER_MAX_OPENING = 2 * FINGER_MAX
+TCP_TO_FINGERTIP = 0.03
+
+# Workspace of the tool centre point (tcp); targets are clipped to it.
+WS_LOW = np.array([0.28, -0.38, 0.035])
+WS_HIGH = np.array([0.78, 0.38, 0.40])
+YAW_LIMIT = 2.3  # commanded yaw range (rad); the state reports yaw wrapped to [-pi/2, pi/2)
+
+HOME_TCP = np.array([0.42, -0.05, 0.25])  # start pose centre
+
+# --- action mapping ---
+MAX_DPOS = 0.03  # m per env step at |action| = 1
+MAX_DYAW = 0.25  # rad per env step at |action| = 1
+GRIPPER_CLOSE_THRESHOLD = 0.5  # action[4] >= 0.5 closes, <= -0.5 opens, in between holds
+
+# --- cabinet (envs/assets/cabinet.urdf), facing -y ---
+CABINET_POS = np.array([0.55, 0.24, 0.0])
+DRAWER_TRAVEL = 0.15
+DRAWER_JOINT_Z = np.array([0.105, 0.01])  # index 0 = top drawer, 1 = bottom drawer
+DRAWER_NAMES = ("top", "bottom")
+HANDLE_X = np.array([0.09, -0.08])  # handle centre x offset (cabinet frame), per drawer
+HANDLE_LOCAL_Z = 0.045
+GAP_LOCAL_Y = -0.1225  # centre of the gap between drawer front and handle bar (closed)
+DRAWER_FLOOR_LOCAL_Z = 0.01  # top of drawer floor above its joint origin
+DRAWER_OBJECT_LOCAL_Y = -0.035  # object centre y in the drawer frame (front part of the drawer)
+CARCASS_FRONT_Y = CABINET_POS[1] - 0.10
+CABINET_HALF_WIDTH = 0.15
+DRAWER_OPEN_THRESHOLD = 0.10  # "open" = opening >= 0.10 of 0.15
+DRAWER_CLOSED_THRESHOLD = 0.01
+
+# --- tray (a shallow box on the table) ---
+TRAY_POS = np.array([0.60, -0.2, 0.0])
+TRAY_HALF = 0.10  # inner half size
+TRAY_FLOOR = 0.008  # thickness of the tray floor (object rests on z = TRAY_FLOOR)
+TRAY_RIM = 0.025
+
+# --- table objects region (free of the drawer's path and the tray) ---
+TABLE_OBJ_LOW = np.array([0.34, -0.30])
+TABLE_OBJ_HIGH = np.array([0.44, -0.09])
+
+
+def handle_gap_pos(drawer: int, opening: float) -> np.ndarray:
+    """World position of the centre of the gap behind drawer `drawer`'s handle bar."""
+    return np.array([
+        CABINET_POS[0] + HANDLE_X[drawer],
+        CABINET_POS[1] + GAP_LOCAL_Y - opening,
+        DRAWER_JOINT_Z[drawer] + HANDLE_LOCAL_Z,
+    ])
+
+
+def drawer_floor_z(drawer: int) -> float:
+    return float(DRAWER_JOINT_Z[drawer] + DRAWER_FLOOR_LOCAL_Z)

@@ -1,0 +1,35 @@
+"""Scripted skills (see docs/interfaces.md):
+
+    skill = make_skill("open_drawer", noise=0.1, seed=0)
+    skill.reset(obs, info); action = skill.act(obs, info); skill.succeeded(info); skill.done
+
+Names: open_drawer, close_drawer (kwarg drawer=0 top / 1 bottom / None = env's target drawer),
+grasp (kwargs lift=True, lift_height), lift (height), place (target=(x, y), default the tray),
+play (drawers=(0,)), close_top_open_bottom.
+"""
+from __future__ import annotations
+
+from robo_offline.skills.base import Skill
+from robo_offline.skills.composite import CloseTopOpenBottom, Play, Reach, Sequence
+from robo_offline.skills.drawer import CloseDrawer, OpenDrawer
+from robo_offline.skills.grasp import Grasp, Lift, Place
+
+SKILLS: dict[str, type[Skill]] = {
+    "open_drawer": OpenDrawer,
+    "close_drawer": CloseDrawer,
+    "grasp": Grasp,
+    "lift": Lift,
+    "place": Place,
+    "play": Play,
+    "reach": Reach,
+    "close_top_open_bottom": CloseTopOpenBottom,
+}
+
+
+def make_skill(name: str, noise: float = 0.1, seed: int | None = None, **kwargs) -> Skill:
+    if name not in SKILLS:
+        raise ValueError(f"unknown skill {name!r}; choose one of {sorted(SKILLS)}")
+    return SKILLS[name](noise=noise, seed=seed, **kwargs)
+
+
+__all__ = ["make_skill", "Skill", "SKILLS", "Sequence"]

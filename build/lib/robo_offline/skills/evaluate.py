@@ -1,0 +1,87 @@
+"""Measure scripted-skill success rates from each env's start states.
+
+    python -m robo_offline.skills.evaluate --episodes 100 --noise 0.0 0.1
+
+Each episode: reset(seed=i), run the skill (seed=i) until it reports done or the env's horizon
+ends, record `skill.succeeded(info)`. `lift` starts from the state a noise-free
+`grasp(lift=False)` leaves (object held on the table).
+"""
+from __future__ import annotations
+
+import argparse
+import time
+
+import gymnasium as gym
+import numpy as np
+
+import robo_offline  # noqa: F401  (registers the envs)
+from robo_offline.skills import make_skill
+
+# (skill, env id, start, skill kwargs)
+CASES = [
+    ("open_drawer", "robo_offline/DrawerOpen-v0", "closed", {}),
+    ("open_drawer", "robo_offline/DrawerGrasp-v0", "closed", {}),
+    ("close_drawer", "robo_offline/DrawerGrasp-v0", "open", {}),
+    ("close_drawer", "robo_offline/DrawerCloseOpenGrasp-v0", "top_open", {"drawer": 0}),
+    ("grasp", "robo_offline/Grasp-v0", "table", {}),
+    ("grasp", "robo_offline/Grasp-v0", "tray", {}),
+    ("grasp", "robo_offline/DrawerGrasp-v0", "open", {}),
+    ("grasp", "robo_offline/DrawerCloseOpenGrasp-v0", "bottom_open", {}),
+    ("lift", "robo_offline/Grasp-v0", "random", {}),
+    ("place", "robo_offline/Grasp-v0", "random", {}),
+    ("close_top_open_bottom", "robo_offline/DrawerCloseOpenGrasp-v0", "top_open", {}),
+    ("play", "robo_offline/GoalReach-v0", "random", {}),
+]
+
+
+def run_episode(env, skill_name: str, seed: int, noise: float, **kwargs) -> tuple[bool, int]:
+    obs, info = env.reset(seed=seed)
+    horizon = env.spec.max_episode_steps
+    t = 0
+    if skill_name == "lift":
+        pre = make_skill("grasp", noise=0.0, seed=seed, lift=False)
+        pre.reset(obs, info)
+        while not pre.done and t < horizon:
+            obs, _, _, _, info = env.step(pre.act(obs, info))
+            t += 1
+    skill = make_skill(skill_name, noise=noise, seed=seed, **kwargs)
+    skill.reset(obs, info)
+    while t < horizon:
+        obs, _, _, _, info = env.step(skill.act(obs, info))
+        t += 1
+        if skill.done:
+            break
+    return bool(skill.succeeded(info)), t
+
+
+def success_rate(skill_name: str, env_id: str, start: str | None, episodes: int, noise: float,
+                 first_seed: int = 0, **kwargs) -> float:
+    env = gym.make(env_id, **({} if start is None else {"start": start}))
+    try:
+        wins = sum(run_episode(env, skill_name, first_seed + i, noise, **kwargs)[0] for i in range(episodes))
+    finally:
+        env.close()
+    return wins / episodes
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--episodes", type=int, default=100)
+    ap.add_argument("--noise", type=float, nargs="+", default=[0.0, 0.1])
+    ap.add_argument("--only", nargs="*", default=None, help="skill names")
+    args = ap.parse_args()
+    print("| skill | env | start | " + " | ".join(f"noise {n}" for n in args.noise) + " |")
+    print("| --- | --- | --- | " + " | ".join("---" for _ in args.noise) + " |")
+    for skill, env_id, start, kw in CASES:
+        if args.only and skill not in args.only:
+            continue
+        t0 = time.perf_counter()
+        rates = [success_rate(skill, env_id, start, args.episodes, n, **kw) for n in args.noise]
+        cells = " | ".join(f"{r:.2f}" for r in rates)
+        print(f"| {skill} | {env_id.split('/')[1]} | {start} | {cells} |  <!-- {time.perf_counter() - t0:.0f}s -->",
+              flush=True)
+
+
+if __name__ == "__main__":
+    np.set_printoptions(precision=3)
+    main()

@@ -1,0 +1,32 @@
+"""DrawerCloseOpenGrasp-v0: the top drawer stands open and blocks the handle of the bottom
+drawer, which holds the object. Close the top drawer, open the bottom one, grasp the object and
+lift it (held, centre at z >= 0.12 m, above the bottom drawer's walls).
+Starts: "top_open" (default) and "bottom_open" (top closed, bottom open 0.13-0.15 m: task data)."""
+from __future__ import annotations
+
+import numpy as np
+
+from robo_offline.tasks.base import Task
+
+LIFT_OUT_Z = 0.12
+
+
+class DrawerCloseOpenGraspTask(Task):
+    name = "DrawerCloseOpenGrasp-v0"
+    horizon = 80
+    starts = ("top_open", "bottom_open")
+    target_drawer = 1
+    grasp_yaw_pref = np.pi / 2
+
+    def configure(self, world, rng):
+        shape, colour = self.sample_object(rng)
+        if self.start == "top_open":
+            top, bottom = float(rng.uniform(0.10, 0.15)), 0.0
+        else:
+            top, bottom = 0.0, float(rng.uniform(0.13, 0.15))
+        obj = self.drawer_object(rng, shape, colour, 1, bottom)
+        tcp, yaw = self.sample_robot_start(rng)
+        world.reset_scene([top, bottom], tcp, yaw, False, [obj])
+
+    def success(self, world):
+        return self.object_lifted(world, LIFT_OUT_Z)

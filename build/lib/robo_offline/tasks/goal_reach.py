@@ -1,0 +1,71 @@
+"""GoalReach-v0: the drawer scene in a random state, and a goal image of another reachable state.
+Goal vector (achieved_goal / desired_goal, 5 numbers): top and bottom drawer openings (m) and the
+object's centre (x, y, z). Success: every drawer within 0.03 m of its goal opening and the object
+within 0.04 m of its goal position. The bottom drawer stays closed in start and goal; the top
+drawer is closed or open 0.07-0.15 m; the object rests on the table or in the tray."""
+from __future__ import annotations
+
+import numpy as np
+
+from robo_offline.sim.world import World
+from robo_offline.tasks.base import Task
+
+DRAWER_TOLERANCE = 0.03
+OBJECT_TOLERANCE = 0.04
+GOAL_DIM = 5
+
+
+def goal_reached(achieved_goal, desired_goal) -> np.ndarray:
+    """Vectorised success over any leading batch dimensions -> bool array."""
+    a = np.asarray(achieved_goal, dtype=np.float64)
+    d = np.asarray(desired_goal, dtype=np.float64)
+    drawer_ok = np.all(np.abs(a[..., :2] - d[..., :2]) < DRAWER_TOLERANCE, axis=-1)
+    object_ok = np.linalg.norm(a[..., 2:5] - d[..., 2:5], axis=-1) < OBJECT_TOLERANCE
+    return drawer_ok & object_ok
+
+
+class GoalReachTask(Task):
+    name = "GoalReach-v0"
+    horizon = 60
+    starts = ("random",)
+    target_drawer = 0
+    goal_conditioned = True
+
+    def __init__(self, start: str | None = None, goal_image: bool = True):
+        super().__init__(start)
+        self.want_goal_image = bool(goal_image)
+        self.desired_goal = np.zeros(GOAL_DIM, dtype=np.float32)
+        self.goal_image: np.ndarray | None = None
+
+    @staticmethod
+    def _sample_drawer(rng) -> float:
+        return 0.0 if rng.random() < 0.5 else float(rng.uniform(0.07, 0.15))
+
+    def configure(self, world: World, rng: np.random.Generator) -> None:
+        shape, colour = self.sample_object(rng)
+        where = lambda: "table" if rng.random() < 0.5 else "tray"  # noqa: E731
+        start_obj = self.table_object(rng, shape, colour, where())
+        start_drawer = self._sample_drawer(rng)
+        start_tcp, start_yaw = self.sample_robot_start(rng)
+        goal_obj = self.table_object(rng, shape, colour, where())
+        goal_drawer = self._sample_drawer(rng)
+        goal_tcp, goal_yaw = self.sample_robot_start(rng)
+        # pose the world in the goal state, photograph it, then set the start state
+        world.reset_scene([goal_drawer, 0.0], goal_tcp, goal_yaw, False, [goal_obj])
+        self.desired_goal = self.achieved_goal(world)
+        if self.want_goal_image:
+            self.goal_image = world.camera_image()
+        world.set_drawers([start_drawer, 0.0])
+        world.set_object_pose(0, start_obj.pos, start_obj.yaw)
+        world.set_robot(start_tcp, start_yaw, False)
+
+    @staticmethod
+    def achieved_goal(world: World) -> np.ndarray:
+        pos, _ = world.object_pose(0)
+        return np.concatenate([world.drawer_openings(), pos]).astype(np.float32)
+
+    def success(self, world):
+        return bool(goal_reached(self.achieved_goal(world), self.desired_goal))
+
+    def extra_info(self, world):
+        return {"achieved_goal": self.achieved_goal(world), "desired_goal": self.desired_goal.copy()}

@@ -1,0 +1,167 @@
+"""`robo-offline train experiment=<name> agent=<cql|bc|iql|awac> steps=<int> seed=<int>`.
+
+Trains an agent on the experiment's datasets, logs to CSV and TensorBoard, evaluates in the
+environment every `eval_every` steps, checkpoints atomically, and resumes exactly when rerun in
+the same run directory. Everything lands in Hydra's run directory (`hydra.run.dir=<path>`).
+"""
+from __future__ import annotations
+
+import math
+import random
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from omegaconf import DictConfig, OmegaConf
+from tqdm import tqdm
+
+from robo_offline.agent_io import resolve_device
+from robo_offline.checkpoint import capture_rng_state, load_checkpoint, restore_rng_state, save_checkpoint
+from robo_offline.errors import UserError
+from robo_offline.evaluate import evaluate_policy, make_env
+from robo_offline.logger import MetricsLogger
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def build_buffer(experiment: DictConfig, device: torch.device):
+    """The experiment's datasets, generated first when missing and `generate_missing` is set."""
+    from robo_offline.data import ensure_dataset, load_buffer
+
+    specs = []
+    for entry in experiment.datasets:
+        if experiment.get("generate_missing", False):
+            dataset_id = ensure_dataset(entry.recipe, episodes=entry.episodes, seed=experiment.data_seed,
+                                        workers=experiment.get("data_workers", "auto"))
+        else:
+            dataset_id = entry.dataset_id
+        specs.append({"dataset_id": dataset_id, "weight": float(entry.weight), "reward": entry.reward})
+    return load_buffer(specs, device=device)
+
+
+def check_env_matches_data(env_id: str, env_kwargs: dict, buffer) -> None:
+    env = make_env(env_id, env_kwargs)
+    try:
+        image_space = env.observation_space["image"]
+        h, w, c = image_space.shape
+        if (c, h, w) != tuple(buffer.image_shape) or env.action_space.shape[0] != buffer.action_dim:
+            raise UserError(
+                f"the evaluation env {env_id} {env_kwargs} gives images {(c, h, w)} and {env.action_space.shape[0]}-d "
+                f"actions but the datasets hold {tuple(buffer.image_shape)} and {buffer.action_dim}-d; "
+                "generate the data with the same image_size as experiment.env_kwargs")
+    finally:
+        env.close()
+
+
+def checkpoint_payload(agent, agent_name, agent_cfg, buffer, experiment, cfg, step, sample_gen) -> dict:
+    return {
+        "agent_name": agent_name,
+        "agent_config": agent_cfg,
+        "agent": agent.state_dict(),
+        "step": step,
+        "image_shape": list(buffer.image_shape),
+        "state_dim": buffer.state_dim,
+        "action_dim": buffer.action_dim,
+        "env_id": experiment.env,
+        "env_kwargs": OmegaConf.to_container(experiment.env_kwargs),
+        "rng": capture_rng_state(sample_gen),
+        "config": OmegaConf.to_container(cfg, resolve=True),
+    }
+
+
+def run(cfg: DictConfig) -> None:
+    from hydra.core.hydra_config import HydraConfig
+
+    from robo_offline.algos import make_agent
+    from robo_offline.plots import plot_learning_curve
+
+    if cfg.steps < 1 or cfg.batch_size < 1:
+        raise UserError(f"steps={cfg.steps} batch_size={cfg.batch_size}: both must be positive")
+    run_dir = Path(HydraConfig.get().runtime.output_dir)
+    device = resolve_device(cfg.device)
+    seed_everything(cfg.seed)
+    experiment = cfg.experiment
+    env_kwargs = OmegaConf.to_container(experiment.env_kwargs)
+
+    buffer = build_buffer(experiment, device)
+    check_env_matches_data(experiment.env, env_kwargs, buffer)
+    agent_cfg = OmegaConf.to_container(cfg.agent, resolve=True)
+    agent_name = agent_cfg.pop("name")
+    agent = make_agent(agent_name, image_shape=buffer.image_shape, state_dim=buffer.state_dim,
+                       action_dim=buffer.action_dim, cfg=agent_cfg, device=device)
+    sample_gen = torch.Generator(device=device).manual_seed(cfg.seed)
+
+    ckpt_path = run_dir / "checkpoints" / "last.pt"
+    start_step = 0
+    if ckpt_path.exists():
+        payload = load_checkpoint(ckpt_path)
+        if payload["agent_name"] != agent_name:
+            raise UserError(f"{run_dir} holds a {payload['agent_name']} run; agent={agent_name} cannot resume it: "
+                            "use another hydra.run.dir or the same agent")
+        if tuple(payload["image_shape"]) != tuple(buffer.image_shape):
+            raise UserError(f"{run_dir} holds a run on images {tuple(payload['image_shape'])}, the data now gives "
+                            f"{tuple(buffer.image_shape)}; use another hydra.run.dir")
+        agent.load_state_dict(payload["agent"])
+        restore_rng_state(payload["rng"], sample_gen)
+        start_step = int(payload["step"])
+        print(f"resuming {agent_name} from step {start_step} ({ckpt_path})")
+    if start_step >= cfg.steps:
+        print(f"nothing to do: checkpoint is at step {start_step} >= steps={cfg.steps}")
+        return
+
+    def save(step: int, path: Path = ckpt_path) -> None:
+        save_checkpoint(path, checkpoint_payload(agent, agent_name, agent_cfg, buffer, experiment, cfg, step, sample_gen))
+
+    logger = MetricsLogger(run_dir, resume_step=start_step)
+    accumulated: dict[str, torch.Tensor] = {}
+    since_log = 0
+    last_time, last_step = time.perf_counter(), start_step
+    progress = tqdm(total=cfg.steps, initial=start_step, desc=f"train {agent_name}", unit="step", dynamic_ncols=True)
+    try:
+        for step in range(start_step + 1, cfg.steps + 1):
+            metrics = agent.update(buffer.sample(cfg.batch_size, generator=sample_gen))
+            for key, value in metrics.items():
+                value = value.detach()
+                accumulated[key] = accumulated[key] + value if key in accumulated else value
+            since_log += 1
+            progress.update(1)
+
+            row: dict[str, torch.Tensor | float] = {}
+            if step % cfg.log_every == 0 or step == cfg.steps:
+                row.update({k: v / since_log for k, v in accumulated.items()})
+                now = time.perf_counter()
+                row["steps_per_s"] = (step - last_step) / max(now - last_time, 1e-9)
+                last_time, last_step = now, step
+                accumulated, since_log = {}, 0
+            if cfg.eval_every and (step % cfg.eval_every == 0 or step == cfg.steps):
+                result = evaluate_policy(agent, experiment.env, env_kwargs, episodes=cfg.eval_episodes,
+                                         seed=cfg.seed, progress=False)
+                row.update({"eval/success_rate": result.success_rate, "eval/ci95_lo": result.ci95[0],
+                            "eval/ci95_hi": result.ci95[1], "eval/mean_length": result.mean_length})
+                progress.set_postfix(success=f"{result.success_rate:.2f}")
+            if row:
+                values = logger.log(step, row)
+                bad = [k for k, v in values.items() if not k.startswith("eval/") and not math.isfinite(v)]
+                if bad:
+                    nan_path = run_dir / "checkpoints" / f"nonfinite_step{step}.pt"
+                    save(step, nan_path)
+                    last_good = f"the last good checkpoint is {ckpt_path}" if ckpt_path.exists() else \
+                        "no checkpoint was written before it"
+                    raise UserError(f"non-finite {', '.join(bad)} at step {step} (averaged since the previous log); "
+                                    f"stopped. State saved to {nan_path}; {last_good}. "
+                                    "Lower the learning rates or check the data for bad values")
+            if step % cfg.checkpoint_every == 0 or step == cfg.steps:
+                save(step)
+    finally:
+        progress.close()
+        logger.close()
+
+    curve = plot_learning_curve(run_dir / "metrics.csv", run_dir / "learning_curve.png")
+    print(f"run dir: {run_dir}")
+    print(f"checkpoint: {ckpt_path}")
+    print(f"metrics: {run_dir / 'metrics.csv'}  tensorboard: {run_dir / 'tensorboard'}  curve: {curve}")
