@@ -34,14 +34,7 @@ ROUTES = {
 }
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny tensors gain nothing from threads, and a second thread stalls when other jobs share the
-    cores (20x slower measured on the 2-core box), so these tests run on one."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def agent(name, **overrides):
