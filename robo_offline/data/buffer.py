@@ -42,6 +42,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import torch
 
+from robo_offline.data.recipes import plain_dict
 from robo_offline.data.reader import EpisodeArrays, read_episodes
 from robo_offline.errors import UserError
 
@@ -364,14 +365,7 @@ def relabel_rewards(part: EpisodeArrays, spec: dict) -> tuple[np.ndarray, np.nda
 def _normalise_spec(spec: Any) -> dict:
     if isinstance(spec, str):
         spec = {"dataset_id": spec}
-    try:
-        from omegaconf import DictConfig, OmegaConf
-
-        if isinstance(spec, DictConfig):
-            spec = OmegaConf.to_container(spec, resolve=True)
-    except ImportError:  # pragma: no cover
-        pass
-    spec = dict(spec)
+    spec = plain_dict(spec)
     if not spec.get("dataset_id"):
         raise UserError(f"buffer spec {spec} needs a dataset_id")
     allowed = {"dataset_id", "weight", "reward", "info_key", "terminate_on_reward", "max_episodes"}

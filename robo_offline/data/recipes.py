@@ -21,6 +21,15 @@ def available_recipes() -> list[str]:
     return sorted(p.stem for p in (CONFIGS_DIR / "dataset").glob("*.yaml"))
 
 
+def plain_dict(cfg: Any) -> dict:
+    """A Hydra/OmegaConf config or any mapping as a plain, resolved dict."""
+    from omegaconf import DictConfig, OmegaConf
+
+    if isinstance(cfg, DictConfig):
+        return OmegaConf.to_container(cfg, resolve=True)
+    return dict(cfg)
+
+
 def load_recipe(name_or_cfg: Any) -> dict:
     """A recipe as a plain dict, from its name or from an (Omega)dict config node."""
     if isinstance(name_or_cfg, str):
@@ -35,14 +44,7 @@ def load_recipe(name_or_cfg: Any) -> dict:
         cfg = OmegaConf.to_container(OmegaConf.load(path), resolve=True)
         cfg.setdefault("name", name_or_cfg)
     else:
-        try:
-            from omegaconf import DictConfig, OmegaConf
-
-            if isinstance(name_or_cfg, DictConfig):
-                name_or_cfg = OmegaConf.to_container(name_or_cfg, resolve=True)
-        except ImportError:  # pragma: no cover
-            pass
-        cfg = dict(name_or_cfg)
+        cfg = plain_dict(name_or_cfg)
     return normalise_recipe(cfg)
 
 
