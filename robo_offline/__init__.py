@@ -1,6 +1,6 @@
 """robo_offline: offline RL from images in simulated drawer and grasping worlds.
 
-Importing the package registers the Gymnasium environments (`robo_offline/<Task>-v0`) and points
+Importing the package registers the Gymnasium environments (`robo_offline/<Task>-v1`) and points
 Minari at the project's dataset store (`datasets/` in the checkout) unless `MINARI_DATASETS_PATH`
 is already set, so `minari.load_dataset(id)` finds generated datasets.
 """

@@ -12,22 +12,22 @@ import robo_offline  # noqa: F401
 from robo_offline.skills import make_skill
 
 TASK_STARTS = [
-    ("DrawerOpen-v0", None),
-    ("Grasp-v0", None),
-    ("DrawerGrasp-v0", None),
-    ("DrawerGrasp-v0", "open"),
-    ("DrawerCloseOpenGrasp-v0", None),
-    ("DrawerCloseOpenGrasp-v0", "bottom_open"),
-    ("GoalReach-v0", None),
+    ("DrawerOpen-v1", None),
+    ("Grasp-v1", None),
+    ("DrawerGrasp-v1", None),
+    ("DrawerGrasp-v1", "open"),
+    ("DrawerCloseOpenGrasp-v1", None),
+    ("DrawerCloseOpenGrasp-v1", "bottom_open"),
+    ("GoalReach-v1", None),
 ]
 SKILL_VIDEOS = [  # (skill, env, start, kwargs)
-    ("open_drawer", "DrawerOpen-v0", None, {}),
-    ("close_drawer", "DrawerGrasp-v0", "open", {}),
-    ("grasp", "Grasp-v0", None, {}),
-    ("lift", "Grasp-v0", None, {}),
-    ("place", "Grasp-v0", None, {}),
-    ("play", "GoalReach-v0", None, {}),
-    ("close_top_open_bottom", "DrawerCloseOpenGrasp-v0", None, {}),
+    ("open_drawer", "DrawerOpen-v1", None, {}),
+    ("close_drawer", "DrawerGrasp-v1", "open", {}),
+    ("grasp", "Grasp-v1", None, {}),
+    ("lift", "Grasp-v1", None, {}),
+    ("place", "Grasp-v1", None, {}),
+    ("play", "GoalReach-v1", None, {}),
+    ("close_top_open_bottom", "DrawerCloseOpenGrasp-v1", None, {}),
 ]
 
 
@@ -91,7 +91,7 @@ def render_world_demo(out_dir: Path) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     for env_id, start in TASK_STARTS:
-        name = env_id.replace("-v0", "") + (f"_{start}" if start else "") + "_start.png"
+        name = env_id.replace("-v1", "") + (f"_{start}" if start else "") + "_start.png"
         path = out_dir / name
         cv2.imwrite(str(path), cv2.cvtColor(start_state_image(env_id, start), cv2.COLOR_RGB2BGR))
         written.append(path)
@@ -108,7 +108,7 @@ def write_card_images(envs_dir: Path) -> list[Path]:
     """The start-state pictures used by the env cards in envs/ (render | 48x48 observation)."""
     paths = []
     for env_id, start in TASK_STARTS:
-        name = env_id.replace("-v0", "") + (f"_{start}" if start else "") + ".png"
+        name = env_id.replace("-v1", "") + (f"_{start}" if start else "") + ".png"
         path = Path(envs_dir) / name
         cv2.imwrite(str(path), cv2.cvtColor(start_state_image(env_id, start), cv2.COLOR_RGB2BGR))
         paths.append(path)

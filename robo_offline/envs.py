@@ -1,8 +1,8 @@
 """The Gymnasium environment of robo_offline: the PyBullet world (robo_offline.sim) composed with
-one task (robo_offline.tasks), and the registration of the `robo_offline/<Task>-v0` ids.
+one task (robo_offline.tasks), and the registration of the `robo_offline/<Task>-v1` ids.
 
 Observation: Dict(image uint8 (H, W, 3), state float32 (6,) = tcp x, y, z, gripper yaw,
-gripper opening, gripper command), plus `desired_goal` uint8 (H, W, 3) for GoalReach-v0.
+gripper opening, gripper command), plus `desired_goal` uint8 (H, W, 3) for GoalReach-v1.
 Action: float32 Box [-1, 1]^5 = (dx, dy, dz, dyaw, gripper): position deltas of up to 0.03 m
 and yaw deltas of up to 0.25 rad per step; gripper >= 0.5 closes, <= -0.5 opens, in between
 keeps the last command. Out-of-range actions are clipped; NaN/inf or a wrong shape raise ValueError.
@@ -127,7 +127,7 @@ class RoboOfflineEnv(gym.Env):
         return info
 
     def compute_reward(self, achieved_goal, desired_goal, info=None) -> np.ndarray:
-        """Vectorised goal-reaching reward (GoalReach-v0): 1.0 where the goal is reached, else 0.0."""
+        """Vectorised goal-reaching reward (GoalReach-v1): 1.0 where the goal is reached, else 0.0."""
         if not self.task.goal_conditioned:
             raise NotImplementedError(f"{self.task.name} is not goal-conditioned")
         from robo_offline.tasks.goal_reach import goal_reached
@@ -136,9 +136,9 @@ class RoboOfflineEnv(gym.Env):
 
 
 def register_envs() -> None:
-    """Register the five `robo_offline/<Task>-v0` ids (idempotent)."""
+    """Register the five `robo_offline/<Task>-v1` ids (idempotent)."""
     for name, cls in TASKS.items():
-        env_id = f"robo_offline/{name}-v0"
+        env_id = f"robo_offline/{name}-v1"
         if env_id in gym.registry:
             continue
         gym.register(id=env_id, entry_point="robo_offline.envs:RoboOfflineEnv",

@@ -1,7 +1,7 @@
 """`robo-offline generate dataset=<recipe> episodes=<int> workers=<int|auto> seed=<int> overwrite=<bool>`.
 
 Runs the recipe's scripted skill in its env with parallel workers and writes the Minari dataset
-`robo_offline/<Env>/<recipe>-v0` (store: `datasets/` in the checkout, or MINARI_DATASETS_PATH),
+`robo_offline/<Env>/<recipe>-v1` (store: `datasets/` in the checkout, or MINARI_DATASETS_PATH),
 plus its card `<store>/<recipe>.md`. Prints the dataset id. An interrupted run (Ctrl-C, SIGKILL)
 leaves no dataset that looks complete; rerunning the same command finishes it, reusing the
 finished shards. See robo_offline/data/writer.py for how.

@@ -1,6 +1,6 @@
 """A tiny stand-in Gymnasium env and scripted skill for the data-layer tests (no PyBullet).
 
-`TinyDrawer-v0`: a point "hand" in [-1, 1]^3 and a drawer opening in [0, 1]. The image is a
+`TinyDrawer-v1`: a point "hand" in [-1, 1]^3 and a drawer opening in [0, 1]. The image is a
 deterministic function of the state plus per-episode noise (so episodes differ pixel-wise);
 `is_success` = drawer open beyond 0.5. Horizon 8 (TimeLimit). Importing this module registers it.
 """
@@ -12,7 +12,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-ENV_ID = "TinyDrawer-v0"
+ENV_ID = "TinyDrawer-v1"
 HORIZON = 8
 TOLERANCE = [0.05, 0.05, 0.05]
 

@@ -10,18 +10,18 @@ import robo_offline  # noqa: F401
 from robo_offline.sim import layout as L
 
 ENV_IDS = [
-    "robo_offline/DrawerOpen-v0",
-    "robo_offline/Grasp-v0",
-    "robo_offline/DrawerGrasp-v0",
-    "robo_offline/DrawerCloseOpenGrasp-v0",
-    "robo_offline/GoalReach-v0",
+    "robo_offline/DrawerOpen-v1",
+    "robo_offline/Grasp-v1",
+    "robo_offline/DrawerGrasp-v1",
+    "robo_offline/DrawerCloseOpenGrasp-v1",
+    "robo_offline/GoalReach-v1",
 ]
 STARTS = {
-    "robo_offline/DrawerOpen-v0": ["closed"],
-    "robo_offline/Grasp-v0": ["random", "table", "tray"],
-    "robo_offline/DrawerGrasp-v0": ["closed", "open"],
-    "robo_offline/DrawerCloseOpenGrasp-v0": ["top_open", "bottom_open"],
-    "robo_offline/GoalReach-v0": ["random"],
+    "robo_offline/DrawerOpen-v1": ["closed"],
+    "robo_offline/Grasp-v1": ["random", "table", "tray"],
+    "robo_offline/DrawerGrasp-v1": ["closed", "open"],
+    "robo_offline/DrawerCloseOpenGrasp-v1": ["top_open", "bottom_open"],
+    "robo_offline/GoalReach-v1": ["random"],
 }
 COMMON_INFO = {"is_success", "ee_pos", "gripper_opening", "drawer_opening", "object_pos", "object_grasped"}
 
@@ -70,13 +70,13 @@ def test_start_options(env_id):
 
 
 def test_drawer_starts_are_what_they_say():
-    _, info = gym.make("robo_offline/DrawerGrasp-v0").reset(seed=1)
+    _, info = gym.make("robo_offline/DrawerGrasp-v1").reset(seed=1)
     assert info["drawer_opening"][0] < 0.005
-    _, info = gym.make("robo_offline/DrawerGrasp-v0", start="open").reset(seed=1)
+    _, info = gym.make("robo_offline/DrawerGrasp-v1", start="open").reset(seed=1)
     assert info["drawer_opening"][0] >= L.DRAWER_OPEN_THRESHOLD
-    _, info = gym.make("robo_offline/DrawerCloseOpenGrasp-v0").reset(seed=1)
+    _, info = gym.make("robo_offline/DrawerCloseOpenGrasp-v1").reset(seed=1)
     assert info["drawer_opening"][0] >= L.DRAWER_OPEN_THRESHOLD and info["drawer_opening"][1] < 0.005
-    _, info = gym.make("robo_offline/DrawerCloseOpenGrasp-v0", start="bottom_open").reset(seed=1)
+    _, info = gym.make("robo_offline/DrawerCloseOpenGrasp-v1", start="bottom_open").reset(seed=1)
     assert info["drawer_opening"][0] < 0.005 and info["drawer_opening"][1] >= L.DRAWER_OPEN_THRESHOLD
 
 
@@ -107,7 +107,7 @@ def test_determinism_by_seed(env_id):
 
 
 def test_goal_reach_goal_image_and_compute_reward():
-    env = gym.make("robo_offline/GoalReach-v0")
+    env = gym.make("robo_offline/GoalReach-v1")
     obs, info = env.reset(seed=0)
     assert obs["desired_goal"].shape == (48, 48, 3) and obs["desired_goal"].dtype == np.uint8
     assert info["achieved_goal"].shape == (5,) and info["desired_goal"].shape == (5,)
@@ -124,14 +124,14 @@ def test_goal_reach_goal_image_and_compute_reward():
     u.world.set_object_pose(0, g[2:5], 0.0)
     _, reward, _, _, info = env.step(np.zeros(5, np.float32))
     assert info["is_success"] and reward == 1.0
-    env2 = gym.make("robo_offline/GoalReach-v0", goal_image=False)
+    env2 = gym.make("robo_offline/GoalReach-v1", goal_image=False)
     obs2, _ = env2.reset(seed=0)
     assert "desired_goal" not in obs2 and "desired_goal" not in env2.observation_space.spaces
 
 
 @pytest.mark.parametrize("size", [64, 84, 128])
 def test_image_sizes(size):
-    env = gym.make("robo_offline/GoalReach-v0", image_size=size)
+    env = gym.make("robo_offline/GoalReach-v1", image_size=size)
     obs, _ = env.reset(seed=0)
     assert obs["image"].shape == (size, size, 3) and obs["desired_goal"].shape == (size, size, 3)
 
@@ -139,7 +139,7 @@ def test_image_sizes(size):
 @pytest.mark.parametrize("size", [32, 50, 256, 48.0, True, "48"])
 def test_unknown_image_size_rejected(size):
     with pytest.raises(ValueError, match="image_size must be one of"):
-        gym.make("robo_offline/Grasp-v0", image_size=size)
+        gym.make("robo_offline/Grasp-v1", image_size=size)
 
 
 @pytest.mark.parametrize("bad,match", [
@@ -152,7 +152,7 @@ def test_unknown_image_size_rejected(size):
     (["a", 0, 0, 0, 0], "numeric"),
 ])
 def test_bad_actions_rejected(bad, match):
-    env = gym.make("robo_offline/DrawerOpen-v0")
+    env = gym.make("robo_offline/DrawerOpen-v1")
     env.reset(seed=0)
     with pytest.raises(ValueError, match=match):
         env.step(np.array(bad, dtype=object) if isinstance(bad, list) and bad and bad[0] == "a" else bad)
@@ -161,7 +161,7 @@ def test_bad_actions_rejected(bad, match):
 def test_out_of_range_actions_are_clipped():
     big = np.array([5.0, -3.0, 2.0, 9.0, 4.0], np.float32)
     unit = np.clip(big, -1, 1)
-    env = gym.make("robo_offline/Grasp-v0")
+    env = gym.make("robo_offline/Grasp-v1")
     img_big, st_big = _rollout(env, 2, [big] * 5)
     img_unit, st_unit = _rollout(env, 2, [unit] * 5)
     np.testing.assert_array_equal(img_big, img_unit)
@@ -169,20 +169,20 @@ def test_out_of_range_actions_are_clipped():
 
 
 def test_render_rgb_array():
-    env = gym.make("robo_offline/DrawerCloseOpenGrasp-v0", render_mode="rgb_array")
+    env = gym.make("robo_offline/DrawerCloseOpenGrasp-v1", render_mode="rgb_array")
     env.reset(seed=0)
     frame = env.render()
     assert frame.shape == (256, 256, 3) and frame.dtype == np.uint8
     assert frame.std() > 10  # not a blank image
-    plain = gym.make("robo_offline/Grasp-v0")
+    plain = gym.make("robo_offline/Grasp-v1")
     plain.reset(seed=0)
     assert plain.render() is None
 
 
 def test_async_vector_env_two_workers():
     envs = gym.vector.AsyncVectorEnv([
-        lambda: gym.make("robo_offline/DrawerGrasp-v0", start="open"),
-        lambda: gym.make("robo_offline/DrawerGrasp-v0", start="open"),
+        lambda: gym.make("robo_offline/DrawerGrasp-v1", start="open"),
+        lambda: gym.make("robo_offline/DrawerGrasp-v1", start="open"),
     ])
     try:
         obs, infos = envs.reset(seed=[0, 1])
@@ -197,7 +197,7 @@ def test_async_vector_env_two_workers():
 
 def test_objects_stay_on_the_table_under_random_actions():
     """A short version of the slow soak test: nothing falls through table, tray or drawer."""
-    env = gym.make("robo_offline/GoalReach-v0")
+    env = gym.make("robo_offline/GoalReach-v1")
     rng = np.random.default_rng(0)
     for ep in range(4):
         env.reset(seed=ep)

@@ -33,11 +33,11 @@ def test_cli_round_trip(tmp_path, monkeypatch, capsys):
     cli_main(list(args))
     out = capsys.readouterr().out.strip().splitlines()
     dataset_id = out[-1]
-    assert dataset_id == "robo_offline/DrawerGrasp/grasp_task-v0"
+    assert dataset_id == "robo_offline/DrawerGrasp/grasp_task-v1"
 
     ds = minari.load_dataset(dataset_id)
     env = ds.recover_environment()
-    assert env.spec.id == "robo_offline/DrawerGrasp-v0" and env.spec.kwargs.get("start") == "open"
+    assert env.spec.id == "robo_offline/DrawerGrasp-v1" and env.spec.kwargs.get("start") == "open"
     assert env.spec.max_episode_steps == STEPS
     assert ds.observation_space == env.observation_space and ds.action_space == env.action_space
     assert ds.total_episodes == 2 and ds.total_steps == 2 * STEPS
@@ -65,10 +65,10 @@ def test_cli_round_trip(tmp_path, monkeypatch, capsys):
 @pytest.mark.parametrize("recipe_name", ["drawer_open_prior", "grasp_task", "close_open_prior", "play"])
 def test_shipped_recipes(tmp_path, recipe_name):
     recipe = load_recipe(recipe_name)
-    defaults = {"drawer_open_prior": ("robo_offline/DrawerGrasp-v0", "open_drawer", 5000, "zero"),
-                "grasp_task": ("robo_offline/DrawerGrasp-v0", "grasp", 5000, "sparse"),
-                "close_open_prior": ("robo_offline/DrawerCloseOpenGrasp-v0", "close_top_open_bottom", 5000, "zero"),
-                "play": ("robo_offline/GoalReach-v0", "play", 10000, "none")}
+    defaults = {"drawer_open_prior": ("robo_offline/DrawerGrasp-v1", "open_drawer", 5000, "zero"),
+                "grasp_task": ("robo_offline/DrawerGrasp-v1", "grasp", 5000, "sparse"),
+                "close_open_prior": ("robo_offline/DrawerCloseOpenGrasp-v1", "close_top_open_bottom", 5000, "zero"),
+                "play": ("robo_offline/GoalReach-v1", "play", 10000, "none")}
     assert (recipe["env"], recipe["skill"], recipe["episodes"], recipe["default_reward"]) == defaults[recipe_name]
     s = generate_dataset(recipe_name, episodes=1, seed=0, workers=1, store=tmp_path, progress=False,
                          max_episode_steps=STEPS, write_card=False)
@@ -87,7 +87,7 @@ def test_shipped_recipes(tmp_path, recipe_name):
 
 def test_horizon_is_the_envs(tmp_path):
     s = generate_dataset("drawer_open_prior", episodes=1, seed=0, workers=1, store=tmp_path, progress=False)
-    assert s["steps"] == gym.spec("robo_offline/DrawerGrasp-v0").max_episode_steps == 50
+    assert s["steps"] == gym.spec("robo_offline/DrawerGrasp-v1").max_episode_steps == 50
     meta = json.loads((Path(s["path"]) / "data" / "metadata.json").read_text())
     assert meta["total_steps"] == 50
     # raw uint8 frames (no lossy compression) + per-file/per-episode overhead (states, actions, infos)

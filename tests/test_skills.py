@@ -23,10 +23,10 @@ def test_skill_success_rate_without_noise(skill, env_id, start, kwargs):
 
 
 @pytest.mark.parametrize("env_id,start,skill", [
-    ("robo_offline/DrawerOpen-v0", "closed", "open_drawer"),
-    ("robo_offline/Grasp-v0", "random", "grasp"),
-    ("robo_offline/DrawerGrasp-v0", "open", "grasp"),
-    ("robo_offline/DrawerCloseOpenGrasp-v0", "top_open", "close_top_open_bottom"),
+    ("robo_offline/DrawerOpen-v1", "closed", "open_drawer"),
+    ("robo_offline/Grasp-v1", "random", "grasp"),
+    ("robo_offline/DrawerGrasp-v1", "open", "grasp"),
+    ("robo_offline/DrawerCloseOpenGrasp-v1", "top_open", "close_top_open_bottom"),
 ])
 def test_env_success_detected_after_skill_not_before(env_id, start, skill):
     env = gym.make(env_id, start=start)
@@ -46,7 +46,7 @@ def test_env_success_detected_after_skill_not_before(env_id, start, skill):
 
 
 def test_drawer_grasp_from_closed_needs_open_then_grasp():
-    env = gym.make("robo_offline/DrawerGrasp-v0")
+    env = gym.make("robo_offline/DrawerGrasp-v1")
     obs, info = env.reset(seed=4)
     grasp = make_skill("grasp", noise=0.0, seed=0)
     grasp.reset(obs, info)
@@ -56,7 +56,7 @@ def test_drawer_grasp_from_closed_needs_open_then_grasp():
 
 
 def test_skill_actions_are_seeded_and_valid():
-    env = gym.make("robo_offline/Grasp-v0")
+    env = gym.make("robo_offline/Grasp-v1")
     runs = []
     for _ in range(2):
         obs, info = env.reset(seed=5)
@@ -82,8 +82,8 @@ def test_make_skill_rejects_unknown_names_and_bad_noise():
 @pytest.mark.slow
 def test_soak_one_million_random_steps():
     """1e6 random steps across resets in all envs: no crash, no leak, nothing falls through."""
-    ids = ["robo_offline/DrawerOpen-v0", "robo_offline/Grasp-v0", "robo_offline/DrawerGrasp-v0",
-           "robo_offline/DrawerCloseOpenGrasp-v0", "robo_offline/GoalReach-v0"]
+    ids = ["robo_offline/DrawerOpen-v1", "robo_offline/Grasp-v1", "robo_offline/DrawerGrasp-v1",
+           "robo_offline/DrawerCloseOpenGrasp-v1", "robo_offline/GoalReach-v1"]
     envs = [gym.make(i) for i in ids]
     rng = np.random.default_rng(0)
     total, rss = 0, []

@@ -17,7 +17,7 @@ import torch
 from robo_offline.bench.common import cpu_device, figure
 
 COG_TRANSITIONS = 2 * 5000 * 50
-COG_DATASETS = ("robo_offline/DrawerGrasp/drawer_open_prior-v0", "robo_offline/DrawerGrasp/grasp_task-v0")
+COG_DATASETS = ("robo_offline/DrawerGrasp/drawer_open_prior-v1", "robo_offline/DrawerGrasp/grasp_task-v1")
 
 
 def _measured_cog_load(device: str, cmd: str) -> list[dict]:

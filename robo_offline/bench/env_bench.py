@@ -16,7 +16,7 @@ import robo_offline  # noqa: F401
 from robo_offline.bench.common import cpu_device, figure
 from robo_offline.sim import world as W
 
-ENV_IDS = ["DrawerOpen-v0", "Grasp-v0", "DrawerGrasp-v0", "DrawerCloseOpenGrasp-v0", "GoalReach-v0"]
+ENV_IDS = ["DrawerOpen-v1", "Grasp-v1", "DrawerGrasp-v1", "DrawerCloseOpenGrasp-v1", "GoalReach-v1"]
 COMMAND = "make bench"
 
 
@@ -55,8 +55,8 @@ def _vector_steps_per_second(env_id: str, steps: int, workers: int = 2) -> float
 
 
 def _breakdown(steps: int) -> dict[str, float]:
-    """Microseconds per env step spent in each part, measured separately in DrawerGrasp-v0."""
-    env = gym.make("robo_offline/DrawerGrasp-v0", start="open")
+    """Microseconds per env step spent in each part, measured separately in DrawerGrasp-v1."""
+    env = gym.make("robo_offline/DrawerGrasp-v1", start="open")
     env.reset(seed=0)
     u = env.unwrapped
     w = u.world
@@ -100,17 +100,17 @@ def run(quick: bool) -> list[dict]:
                            device, COMMAND))
         rows.append(figure(f"env steps/s {env_id} 48x48 random actions, 1 process (wall clock)", wall_sps,
                            "steps/s", device, COMMAND))
-    sps = _vector_steps_per_second("DrawerGrasp-v0", steps)
-    print(f"  {'DrawerGrasp-v0 AsyncVectorEnv x2':<26} {sps:8.0f} env steps/s (wall clock, total over 2 workers)",
+    sps = _vector_steps_per_second("DrawerGrasp-v1", steps)
+    print(f"  {'DrawerGrasp-v1 AsyncVectorEnv x2':<26} {sps:8.0f} env steps/s (wall clock, total over 2 workers)",
           flush=True)
-    rows.append(figure("env steps/s DrawerGrasp-v0 48x48 AsyncVectorEnv 2 workers (total)", sps, "steps/s", device,
+    rows.append(figure("env steps/s DrawerGrasp-v1 48x48 AsyncVectorEnv 2 workers (total)", sps, "steps/s", device,
                        COMMAND))
     b = _breakdown(steps)
-    print(f"  one step of DrawerGrasp-v0 (CPU time): {b['total']:.0f} us = render {b['render']:.0f} us (TinyRenderer 48x48) + "
+    print(f"  one step of DrawerGrasp-v1 (CPU time): {b['total']:.0f} us = render {b['render']:.0f} us (TinyRenderer 48x48) + "
           f"physics {b['physics']:.0f} us ({W.SUBSTEPS} substeps of {W.TIMESTEP * 1000:.0f} ms) + IK {b['ik']:.1f} us "
           f"(closed form) + rest {b['rest']:.0f} us (motors, grasp check, state/info reads, Python)", flush=True)
     for part in ("render", "physics", "ik", "rest"):
-        rows.append(figure(f"env step time DrawerGrasp-v0: {part}", b[part], "us/step", device, COMMAND))
+        rows.append(figure(f"env step time DrawerGrasp-v1: {part}", b[part], "us/step", device, COMMAND))
     return rows
 
 

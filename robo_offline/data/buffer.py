@@ -27,10 +27,10 @@ the same episode at a uniform later step (`future`), at a geometric offset (`geo
 random frame of another episode of the same dataset (`random`). The goal counts as reached by the
 transition (reward 1, and terminated=1 when `terminate_on_goal`) when g is the next frame itself
 (offset 0 from s': always reached), or when the achieved-goal vectors of s' and g (info
-`achieved_goal`, stored per frame by GoalReach-v0) are within the task thresholds: every
+`achieved_goal`, stored per frame by GoalReach-v1) are within the task thresholds: every
 component |ag(s') - ag(g)| <= goal_tolerance (per component; from the dataset's metadata, written
 from the env's `goal_tolerance` at generation time, or given to `load_buffer`). Without
-achieved-goal info only the exact frame counts as reached. For GoalReach-v0 data the rule is the
+achieved-goal info only the exact frame counts as reached. For GoalReach-v1 data the rule is the
 task's own (`goal_reach_rule`: both drawer openings within 0.03 m, object centre within 0.04 m).
 """
 from __future__ import annotations
@@ -328,7 +328,7 @@ class ReplayBuffer:
 
 
 def goal_reach_rule(achieved: torch.Tensor, goal: torch.Tensor) -> torch.Tensor:
-    """GoalReach-v0's success rule (robo_offline.tasks.goal_reach.goal_reached) as batched torch ops:
+    """GoalReach-v1's success rule (robo_offline.tasks.goal_reach.goal_reached) as batched torch ops:
     both drawer openings within DRAWER_TOLERANCE and the object centre within OBJECT_TOLERANCE (L2)."""
     from robo_offline.tasks.goal_reach import DRAWER_TOLERANCE, OBJECT_TOLERANCE
 

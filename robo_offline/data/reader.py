@@ -23,7 +23,7 @@ from robo_offline.errors import UserError
 class EpisodeArrays:
     dataset_id: str
     path: Path
-    frames: np.ndarray
+    frames: np.ndarray | None  # None when read with with_frames=False
     states: np.ndarray
     actions: np.ndarray
     rewards: np.ndarray
@@ -113,8 +113,11 @@ def check_observation_space(dataset_id: str, obs_space, expected_image_shape=Non
 
 def read_episodes(dataset_id: str, store=None, *, info_keys=(), optional_info_keys=(),
                   max_episodes: int | None = None, expected_image_shape=None,
-                  expected_state_dim=None, metadata_hook=None) -> EpisodeArrays:
-    """Load a whole dataset into numpy arrays (one read per episode array, into preallocated memory)."""
+                  expected_state_dim=None, metadata_hook=None, with_frames: bool = True) -> EpisodeArrays:
+    """Load a whole dataset into numpy arrays (one read per episode array, into preallocated memory).
+
+    `with_frames=False` skips the image arrays (`frames` is then None): what low-dimensional
+    training and dataset statistics need, at a fraction of the memory and time."""
     import h5py
     from minari.serialization import deserialize_space
 
@@ -150,7 +153,7 @@ def read_episodes(dataset_id: str, store=None, *, info_keys=(), optional_info_ke
             ep_steps = np.array([int(g["actions"].shape[0]) for g in groups], dtype=np.int64)
             n = int(ep_steps.sum())
             nf = n + n_eps
-            frames = np.empty((nf, h, w, 3), dtype=np.uint8)
+            frames = np.empty((nf, h, w, 3), dtype=np.uint8) if with_frames else None
             states = np.empty((nf, s_dim), dtype=np.float32)
             actions = np.empty((n, a_dim), dtype=np.float32)
             rewards = np.empty((n,), dtype=np.float64)
@@ -160,7 +163,9 @@ def read_episodes(dataset_id: str, store=None, *, info_keys=(), optional_info_ke
             for e, g in enumerate(groups):
                 t = int(ep_steps[e])
                 obs = g["observations"]
-                if jpeg:
+                if not with_frames:
+                    pass
+                elif jpeg:
                     from minari.dataset._storages.hdf5_storage import HDF5Storage
 
                     frames[fs:fs + t + 1] = HDF5Storage._decode_space(

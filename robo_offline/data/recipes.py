@@ -71,14 +71,14 @@ def normalise_recipe(cfg: dict) -> dict:
 
 
 def full_env_id(env: str) -> str:
-    """`DrawerGrasp-v0` -> `robo_offline/DrawerGrasp-v0`; ids with a namespace or module pass through."""
+    """`DrawerGrasp-v1` -> `robo_offline/DrawerGrasp-v1`; ids with a namespace or module pass through."""
     if "/" in env or ":" in env:
         return env
     return f"robo_offline/{env}"
 
 
 def env_short_name(env_id: str) -> str:
-    """`robo_offline/DrawerGrasp-v0` -> `DrawerGrasp`."""
+    """`robo_offline/DrawerGrasp-v1` -> `DrawerGrasp`."""
     base = env_id.split(":")[-1].split("/")[-1]
     if "-v" in base:
         base = base[: base.rindex("-v")]
@@ -86,5 +86,5 @@ def env_short_name(env_id: str) -> str:
 
 
 def dataset_id_for(recipe: dict, name: str | None = None) -> str:
-    """Minari id of a recipe's dataset: `robo_offline/<Env>/<name>-v0`."""
-    return f"robo_offline/{env_short_name(recipe['env'])}/{name or recipe['name']}-v0"
+    """Minari id of a recipe's dataset: `robo_offline/<Env>/<name>-v1`."""
+    return f"robo_offline/{env_short_name(recipe['env'])}/{name or recipe['name']}-v1"

@@ -564,7 +564,7 @@ def ensure_dataset(recipe_name: str, episodes: int | None = None, seed: int = 0,
     """Return the id of a recipe's dataset, generating it first if it is not in the store.
 
     With the recipe's default episode count and seed 0 the id is the recipe's own
-    (`robo_offline/<Env>/<recipe>-v0`); other settings get their own name, e.g.
+    (`robo_offline/<Env>/<recipe>-v1`); other settings get their own name, e.g.
     `drawer_open_prior_40ep` or `grasp_task_40ep_s3`, so small (demo) datasets never clash with
     (or overwrite) the full ones.
 

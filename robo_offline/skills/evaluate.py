@@ -19,18 +19,18 @@ from robo_offline.skills import make_skill
 
 # (skill, env id, start, skill kwargs)
 CASES = [
-    ("open_drawer", "robo_offline/DrawerOpen-v0", "closed", {}),
-    ("open_drawer", "robo_offline/DrawerGrasp-v0", "closed", {}),
-    ("close_drawer", "robo_offline/DrawerGrasp-v0", "open", {}),
-    ("close_drawer", "robo_offline/DrawerCloseOpenGrasp-v0", "top_open", {"drawer": 0}),
-    ("grasp", "robo_offline/Grasp-v0", "table", {}),
-    ("grasp", "robo_offline/Grasp-v0", "tray", {}),
-    ("grasp", "robo_offline/DrawerGrasp-v0", "open", {}),
-    ("grasp", "robo_offline/DrawerCloseOpenGrasp-v0", "bottom_open", {}),
-    ("lift", "robo_offline/Grasp-v0", "random", {}),
-    ("place", "robo_offline/Grasp-v0", "random", {}),
-    ("close_top_open_bottom", "robo_offline/DrawerCloseOpenGrasp-v0", "top_open", {}),
-    ("play", "robo_offline/GoalReach-v0", "random", {}),
+    ("open_drawer", "robo_offline/DrawerOpen-v1", "closed", {}),
+    ("open_drawer", "robo_offline/DrawerGrasp-v1", "closed", {}),
+    ("close_drawer", "robo_offline/DrawerGrasp-v1", "open", {}),
+    ("close_drawer", "robo_offline/DrawerCloseOpenGrasp-v1", "top_open", {"drawer": 0}),
+    ("grasp", "robo_offline/Grasp-v1", "table", {}),
+    ("grasp", "robo_offline/Grasp-v1", "tray", {}),
+    ("grasp", "robo_offline/DrawerGrasp-v1", "open", {}),
+    ("grasp", "robo_offline/DrawerCloseOpenGrasp-v1", "bottom_open", {}),
+    ("lift", "robo_offline/Grasp-v1", "random", {}),
+    ("place", "robo_offline/Grasp-v1", "random", {}),
+    ("close_top_open_bottom", "robo_offline/DrawerCloseOpenGrasp-v1", "top_open", {}),
+    ("play", "robo_offline/GoalReach-v1", "random", {}),
 ]
 
 

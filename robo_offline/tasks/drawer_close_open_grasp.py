@@ -1,4 +1,4 @@
-"""DrawerCloseOpenGrasp-v0: the top drawer stands open and blocks the handle of the bottom
+"""DrawerCloseOpenGrasp-v1: the top drawer stands open and blocks the handle of the bottom
 drawer, which holds the object. Close the top drawer, open the bottom one, grasp the object and
 lift it (held, centre at z >= 0.12 m, above the bottom drawer's walls).
 Starts: "top_open" (default) and "bottom_open" (top closed, bottom open 0.13-0.15 m: task data)."""
@@ -12,7 +12,7 @@ LIFT_OUT_Z = 0.12
 
 
 class DrawerCloseOpenGraspTask(Task):
-    name = "DrawerCloseOpenGrasp-v0"
+    name = "DrawerCloseOpenGrasp-v1"
     horizon = 80
     starts = ("top_open", "bottom_open")
     target_drawer = 1

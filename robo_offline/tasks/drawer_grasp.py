@@ -1,4 +1,4 @@
-"""DrawerGrasp-v0: the object lies in the top drawer; open it, grasp the object and lift it out
+"""DrawerGrasp-v1: the object lies in the top drawer; open it, grasp the object and lift it out
 (held, centre at z >= 0.205 m, above the drawer's walls). Starts: "closed" (default, the prior
 data's start) and "open" (drawer already open 0.13-0.15 m: COG's task-data start)."""
 from __future__ import annotations
@@ -11,7 +11,7 @@ LIFT_OUT_Z = 0.205
 
 
 class DrawerGraspTask(Task):
-    name = "DrawerGrasp-v0"
+    name = "DrawerGrasp-v1"
     horizon = 50
     starts = ("closed", "open")
     target_drawer = 0

@@ -1,4 +1,4 @@
-"""DrawerOpen-v0: open the top drawer (closed at the start) past 0.10 m of its 0.15 m travel.
+"""DrawerOpen-v1: open the top drawer (closed at the start) past 0.10 m of its 0.15 m travel.
 A random object stands on the table as a distractor."""
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from robo_offline.tasks.base import Task
 
 
 class DrawerOpenTask(Task):
-    name = "DrawerOpen-v0"
+    name = "DrawerOpen-v1"
     horizon = 40
     starts = ("closed",)
     target_drawer = 0

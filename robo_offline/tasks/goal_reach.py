@@ -1,4 +1,4 @@
-"""GoalReach-v0: the drawer scene in a random state, and a goal image of another reachable state.
+"""GoalReach-v1: the drawer scene in a random state, and a goal image of another reachable state.
 Goal vector (achieved_goal / desired_goal, 5 numbers): top and bottom drawer openings (m) and the
 object's centre (x, y, z). Success: every drawer within 0.03 m of its goal opening and the object
 within 0.04 m of its goal position. The bottom drawer stays closed in start and goal; the top
@@ -25,7 +25,7 @@ def goal_reached(achieved_goal, desired_goal) -> np.ndarray:
 
 
 class GoalReachTask(Task):
-    name = "GoalReach-v0"
+    name = "GoalReach-v1"
     horizon = 60
     starts = ("random",)
     target_drawer = 0

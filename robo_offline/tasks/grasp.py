@@ -1,4 +1,4 @@
-"""Grasp-v0: grasp the object (on the table or in the tray, random shape, colour, pose) and lift
+"""Grasp-v1: grasp the object (on the table or in the tray, random shape, colour, pose) and lift
 it: success = object held by the gripper with its centre at z >= 0.09 m (table top z = 0)."""
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from robo_offline.tasks.base import LIFT_ABOVE_TABLE_Z, Task
 
 
 class GraspTask(Task):
-    name = "Grasp-v0"
+    name = "Grasp-v1"
     horizon = 40
     starts = ("random", "table", "tray")
 
