@@ -24,7 +24,7 @@ def agent_from_checkpoint(path: Path | str, device: str = "auto"):
     payload = load_checkpoint(path)
     agent = make_agent(
         payload["agent_name"],
-        image_shape=tuple(payload["image_shape"]),
+        image_shape=None if payload["image_shape"] is None else tuple(payload["image_shape"]),
         state_dim=int(payload["state_dim"]),
         action_dim=int(payload["action_dim"]),
         cfg=dict(payload["agent_config"]),

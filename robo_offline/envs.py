@@ -1,11 +1,13 @@
 """The Gymnasium environment of robo_offline: the PyBullet world (robo_offline.sim) composed with
 one task (robo_offline.tasks), and the registration of the `robo_offline/<Task>-v1` ids.
 
-Observation: Dict(image uint8 (H, W, 3), state float32 (6,) = tcp x, y, z, gripper yaw,
-gripper opening, gripper command), plus `desired_goal` uint8 (H, W, 3) for GoalReach-v1.
+Observation (`obs_mode="image"`, default): Dict(image uint8 (H, W, 3), state float32 (6,) = tcp
+x, y, z, gripper yaw, gripper opening, gripper command), plus `desired_goal` uint8 (H, W, 3) for
+GoalReach-v1. `obs_mode="state"`: Dict(state float32 (22,)) = the privileged state of
+robo_offline.privileged_state, and no camera call at all (about twice the steps per second).
 Action: float32 Box [-1, 1]^5 = (dx, dy, dz, dyaw, gripper): position deltas of up to 0.03 m
-and yaw deltas of up to 0.25 rad per step; gripper >= 0.5 closes, <= -0.5 opens, in between
-keeps the last command. Out-of-range actions are clipped; NaN/inf or a wrong shape raise ValueError.
+and yaw deltas of up to 0.25 rad per step; the gripper closes where action[4] > 0 and opens
+where it is <= 0. Out-of-range actions are clipped; NaN/inf or a wrong shape raise ValueError.
 Reward: sparse 1.0 on success else 0.0; `terminated` is always False; episodes end by TimeLimit.
 """
 from __future__ import annotations
@@ -14,6 +16,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
+from robo_offline.privileged_state import PRIVILEGED_STATE_DIM, privileged_state
 from robo_offline.sim import layout as L
 from robo_offline.sim.objects import SHAPES
 from robo_offline.sim.world import World
@@ -23,13 +26,14 @@ IMAGE_SIZES = (48, 64, 84, 128)
 RENDER_SIZE = 256
 STATE_DIM = 6
 ACTION_DIM = 5
+OBS_MODES = ("image", "state")
 
 
 class RoboOfflineEnv(gym.Env):
     metadata = {"render_modes": ["rgb_array"], "render_fps": 25}
 
     def __init__(self, task: str = "DrawerOpen", image_size: int = 48, render_mode: str | None = None,
-                 start: str | None = None, **task_kwargs):
+                 start: str | None = None, obs_mode: str = "image", **task_kwargs):
         if task not in TASKS:
             raise ValueError(f"unknown task {task!r}; choose one of {list(TASKS)}")
         if isinstance(image_size, bool) or not isinstance(image_size, (int, np.integer)) \
@@ -37,6 +41,8 @@ class RoboOfflineEnv(gym.Env):
             raise ValueError(f"image_size must be one of {list(IMAGE_SIZES)}, got {image_size!r}")
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"render_mode must be None or 'rgb_array', got {render_mode!r}")
+        if obs_mode not in OBS_MODES:
+            raise ValueError(f"obs_mode must be one of {list(OBS_MODES)}, got {obs_mode!r}")
         task_cls = TASKS[task]
         if task_kwargs and not task_cls.goal_conditioned:
             raise TypeError(f"{task_cls.name} takes no extra arguments {sorted(task_kwargs)}")
@@ -44,12 +50,16 @@ class RoboOfflineEnv(gym.Env):
         self.image_size = int(image_size)
         self.render_mode = render_mode
         self.horizon = self.task.horizon
+        self.obs_mode = obs_mode
         self.world = World(image_size=self.image_size, render_size=RENDER_SIZE)
-        img = spaces.Box(0, 255, (self.image_size, self.image_size, 3), np.uint8)
-        state = spaces.Box(np.array([-2, -2, -2, -np.pi, 0, 0], np.float32),
-                           np.array([2, 2, 2, np.pi, 0.2, 1], np.float32), dtype=np.float32)
-        obs = {"image": img, "state": state}
-        self._with_goal_image = self.task.goal_conditioned and self.task.want_goal_image
+        if obs_mode == "state":
+            obs = {"state": spaces.Box(-np.inf, np.inf, (PRIVILEGED_STATE_DIM,), np.float32)}
+        else:
+            img = spaces.Box(0, 255, (self.image_size, self.image_size, 3), np.uint8)
+            state = spaces.Box(np.array([-2, -2, -2, -np.pi, 0, 0], np.float32),
+                               np.array([2, 2, 2, np.pi, 0.2, 1], np.float32), dtype=np.float32)
+            obs = {"image": img, "state": state}
+        self._with_goal_image = self.task.goal_conditioned and self.task.want_goal_image and obs_mode == "image"
         if self._with_goal_image:
             obs["desired_goal"] = spaces.Box(0, 255, (self.image_size, self.image_size, 3), np.uint8)
         self.observation_space = spaces.Dict(obs)
@@ -61,7 +71,8 @@ class RoboOfflineEnv(gym.Env):
         super().reset(seed=seed)
         self.task.configure(self.world, self.np_random)
         self._initialised = True
-        return self._obs(), self._info()
+        info = self._info()
+        return self._obs(info), info
 
     def step(self, action):
         if not self._initialised:
@@ -71,7 +82,7 @@ class RoboOfflineEnv(gym.Env):
         self.world.simulate()
         info = self._info()
         reward = 1.0 if info["is_success"] else 0.0
-        return self._obs(), reward, False, False, info
+        return self._obs(info), reward, False, False, info
 
     def render(self):
         if self.render_mode == "rgb_array":
@@ -96,7 +107,9 @@ class RoboOfflineEnv(gym.Env):
             raise ValueError(f"action contains NaN or inf: {a.tolist()}")
         return np.clip(a, -1.0, 1.0)
 
-    def _obs(self) -> dict:
+    def _obs(self, info: dict) -> dict:
+        if self.obs_mode == "state":
+            return {"state": privileged_state(info)}
         obs = {"image": self.world.camera_image(), "state": self.world.proprio()}
         if self._with_goal_image:
             obs["desired_goal"] = self.task.goal_image.copy()

@@ -27,9 +27,9 @@ def record_episodes(agent, env_id: str, env_kwargs: dict, episodes: int, seed: i
             frames: list[np.ndarray] = []
 
             def on_step(obs, info, step):
-                view = upscale(env.render(), view_size)
-                agent_view = upscale(obs["image"], view_size)
-                frame = np.concatenate([view, agent_view], axis=1)
+                frame = upscale(env.render(), view_size)
+                if "image" in obs:  # the agent's own input beside the large view (none in obs_mode=state)
+                    frame = np.concatenate([frame, upscale(obs["image"], view_size)], axis=1)
                 frame = put_text(frame, f"ep {i} step {step}")
                 ok = bool(info["is_success"])
                 frames.append(put_text(frame, "success" if ok else "not yet", row=1,

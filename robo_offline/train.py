@@ -6,6 +6,7 @@ the same run directory. Everything lands in Hydra's run directory (`hydra.run.di
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 import random
 import time
@@ -29,33 +30,50 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def build_buffer(experiment: DictConfig, device: torch.device):
+def selected_datasets(experiment: DictConfig) -> list:
+    """The experiment's dataset entries whose `role` is in `experiment.roles` (all when unset),
+    e.g. `experiment.roles=[task]` for the no-prior baselines."""
+    roles = experiment.get("roles")
+    entries = [e for e in experiment.datasets if roles is None or e.get("role") in roles]
+    if not entries:
+        have = sorted({str(e.get("role")) for e in experiment.datasets})
+        raise UserError(f"experiment.roles={list(roles)} selects no dataset; the experiment's roles are {have}")
+    return entries
+
+
+def build_buffer(experiment: DictConfig, device: torch.device, obs_mode: str = "image"):
     """The experiment's datasets, generated first when missing and `generate_missing` is set."""
     from robo_offline.data import ensure_dataset, load_buffer
 
     specs = []
-    for entry in experiment.datasets:
+    for entry in selected_datasets(experiment):
         if experiment.get("generate_missing", False):
             dataset_id = ensure_dataset(entry.recipe, episodes=entry.episodes, seed=experiment.data_seed,
                                         workers=experiment.get("data_workers", "auto"))
         else:
             dataset_id = entry.dataset_id
         specs.append({"dataset_id": dataset_id, "weight": float(entry.weight), "reward": entry.reward})
-    return load_buffer(specs, device=device)
+    return load_buffer(specs, device=device, obs_mode=obs_mode)
 
 
 def check_env_matches_data(env_id: str, env_kwargs: dict, buffer) -> None:
     env = make_env(env_id, env_kwargs)
     try:
-        image_space = env.observation_space["image"]
-        h, w, c = image_space.shape
-        if (c, h, w) != tuple(buffer.image_shape) or env.action_space.shape[0] != buffer.action_dim:
+        space = env.observation_space
+        image = None if "image" not in space.spaces else tuple(np.roll(space["image"].shape, 1))
+        want = (image, space["state"].shape[0], env.action_space.shape[0])
+        have = (buffer.image_shape, buffer.state_dim, buffer.action_dim)
+        if want != have:
             raise UserError(
-                f"the evaluation env {env_id} {env_kwargs} gives images {(c, h, w)} and {env.action_space.shape[0]}-d "
-                f"actions but the datasets hold {tuple(buffer.image_shape)} and {buffer.action_dim}-d; "
-                "generate the data with the same image_size as experiment.env_kwargs")
+                f"the evaluation env {env_id} {env_kwargs} gives (images, state dim, action dim) {want} but "
+                f"the datasets give {have}; generate the data with the same image_size as "
+                "experiment.env_kwargs")
     finally:
         env.close()
+
+
+def image_shape_list(buffer) -> list | None:
+    return None if buffer.image_shape is None else list(buffer.image_shape)
 
 
 def checkpoint_payload(agent, agent_name, agent_cfg, buffer, experiment, cfg, step, sample_gen) -> dict:
@@ -64,14 +82,34 @@ def checkpoint_payload(agent, agent_name, agent_cfg, buffer, experiment, cfg, st
         "agent_config": agent_cfg,
         "agent": agent.state_dict(),
         "step": step,
-        "image_shape": list(buffer.image_shape),
+        "image_shape": image_shape_list(buffer),
         "state_dim": buffer.state_dim,
         "action_dim": buffer.action_dim,
         "env_id": experiment.env,
-        "env_kwargs": OmegaConf.to_container(experiment.env_kwargs),
+        "env_kwargs": eval_env_kwargs(cfg),
         "rng": capture_rng_state(sample_gen),
         "config": OmegaConf.to_container(cfg, resolve=True),
     }
+
+
+def eval_env_kwargs(cfg: DictConfig) -> dict:
+    """The experiment's env kwargs plus the observation mode the agent trains on."""
+    return {**OmegaConf.to_container(cfg.experiment.env_kwargs, resolve=True), "obs_mode": cfg.obs}
+
+
+def agent_config(cfg: DictConfig) -> dict:
+    """configs/agent/<name>.yaml, then the experiment's `agent_defaults` for the keys this agent
+    has (e.g. smaller MLPs for obs=state), then the command line's `agent.*` overrides."""
+    from hydra.core.hydra_config import HydraConfig
+
+    from robo_offline.algos import agent_class
+
+    agent = OmegaConf.to_container(cfg.agent, resolve=True)
+    fields = {f.name for f in dataclasses.fields(agent_class(agent["name"]).config_cls)}
+    defaults = OmegaConf.to_container(cfg.experiment.get("agent_defaults") or OmegaConf.create({}), resolve=True)
+    cli = [o.lstrip("+") for o in HydraConfig.get().overrides.task if o.lstrip("+").startswith("agent.")]
+    from_cli = OmegaConf.to_container(OmegaConf.from_dotlist(cli)).get("agent", {}) if cli else {}
+    return {**agent, **{k: v for k, v in defaults.items() if k in fields}, **from_cli}
 
 
 def run(cfg: DictConfig) -> None:
@@ -86,11 +124,13 @@ def run(cfg: DictConfig) -> None:
     device = resolve_device(cfg.device)
     seed_everything(cfg.seed)
     experiment = cfg.experiment
-    env_kwargs = OmegaConf.to_container(experiment.env_kwargs)
+    if cfg.obs not in ("image", "state"):
+        raise UserError(f"obs={cfg.obs!r}; use obs=image or obs=state")
+    env_kwargs = eval_env_kwargs(cfg)
 
-    buffer = build_buffer(experiment, device)
+    buffer = build_buffer(experiment, device, cfg.obs)
     check_env_matches_data(experiment.env, env_kwargs, buffer)
-    agent_cfg = OmegaConf.to_container(cfg.agent, resolve=True)
+    agent_cfg = agent_config(cfg)
     agent_name = agent_cfg.pop("name")
     agent = make_agent(agent_name, image_shape=buffer.image_shape, state_dim=buffer.state_dim,
                        action_dim=buffer.action_dim, cfg=agent_cfg, device=device)
@@ -103,9 +143,13 @@ def run(cfg: DictConfig) -> None:
         if payload["agent_name"] != agent_name:
             raise UserError(f"{run_dir} holds a {payload['agent_name']} run; agent={agent_name} cannot resume it: "
                             "use another hydra.run.dir or the same agent")
-        if tuple(payload["image_shape"]) != tuple(buffer.image_shape):
-            raise UserError(f"{run_dir} holds a run on images {tuple(payload['image_shape'])}, the data now gives "
-                            f"{tuple(buffer.image_shape)}; use another hydra.run.dir")
+        if payload["image_shape"] != image_shape_list(buffer):
+            raise UserError(f"{run_dir} holds a run on images {payload['image_shape']}, the data now gives "
+                            f"{image_shape_list(buffer)}; use another hydra.run.dir")
+        saved = payload["config"]
+        if (saved.get("experiment"), saved.get("obs")) != (OmegaConf.to_container(experiment, resolve=True), cfg.obs):
+            raise UserError(f"{run_dir} holds a run of another experiment (datasets, roles or obs differ); "
+                            "give this one its own hydra.run.dir")
         agent.load_state_dict(payload["agent"])
         restore_rng_state(payload["rng"], sample_gen)
         start_step = int(payload["step"])

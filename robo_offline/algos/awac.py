@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import torch
 
 from robo_offline.algos.base import Agent
-from robo_offline.nets import GaussianPolicy, random_shift
+from robo_offline.nets import GaussianPolicy
 
 WEIGHTINGS = ("softmax", "exp")
 
@@ -42,7 +42,7 @@ class AWACConfig:
     num_value_actions: int = 1  # policy samples to estimate V(s) = E_pi Q(s, a)
     augment: bool = True
     aug_pad: int = 4
-    precision: str = "auto"
+    precision: str = "fp32"
     channels_last: bool = True
     compile: str = "none"
 
@@ -71,9 +71,7 @@ class AWACAgent(Agent):
         reward = batch["reward"] * cfg.reward_scale
         not_done = 1.0 - batch["terminated"]
         b = action.shape[0]
-        image, next_image = batch["image"], batch["next_image"]
-        if cfg.augment:
-            image, next_image = random_shift(image, cfg.aug_pad), random_shift(next_image, cfg.aug_pad)
+        image, next_image = self.encoder_inputs(batch)  # random-shifted images, or states in state mode
 
         with self.autocast():
             # 1. Encode once.

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from robo_offline.nets import ConvEncoder, QEnsemble
+from robo_offline.nets import QEnsemble, make_encoder, random_shift
 from robo_offline.nets.obs import obs_to_batch
 
 COMPILE_MODES = ("none", "compile", "cudagraph", "compile+cudagraph")
@@ -92,7 +92,9 @@ def make_adam(params, lr: float, device: torch.device, capturable: bool) -> torc
 @torch.no_grad()
 def polyak_(target: nn.Module, online: nn.Module, tau: float) -> None:
     """target <- target + tau * (online - target), one fused call over all parameters."""
-    torch._foreach_lerp_(list(target.parameters()), list(online.parameters()), tau)
+    params = list(target.parameters())
+    if params:  # the state-only encoder has none
+        torch._foreach_lerp_(params, list(online.parameters()), tau)
 
 
 class Agent:
@@ -110,9 +112,10 @@ class Agent:
     def __init__(self, image_shape, state_dim: int, action_dim: int, cfg: Any = None,
                  device: torch.device | str = "cpu"):
         self.cfg = build_config(self.config_cls, cfg, self.name)
-        self.image_shape = tuple(int(x) for x in image_shape)
-        if len(self.image_shape) != 3 or self.image_shape[0] != 3:
-            raise ValueError(f"image_shape must be (3, H, W), got {self.image_shape}")
+        # image_shape None: a state-only agent (obs_mode=state), its heads read the state alone
+        self.image_shape = None if image_shape is None else tuple(int(x) for x in image_shape)
+        if self.image_shape is not None and (len(self.image_shape) != 3 or self.image_shape[0] != 3):
+            raise ValueError(f"image_shape must be (3, H, W) or None (state only), got {self.image_shape}")
         self.state_dim, self.action_dim = int(state_dim), int(action_dim)
         self.device = torch.device(device)
         prec = self.cfg.precision
@@ -143,7 +146,7 @@ class Agent:
     def _policy_action(self, batch: dict[str, torch.Tensor], deterministic: bool) -> torch.Tensor:
         """The Gaussian actor's mode or one sample; BC's deterministic policy overrides this."""
         actor = self.nets["actor"]
-        mean, log_std = actor(self.actor_features(batch["image"]), batch["state"])
+        mean, log_std = actor(self.actor_features(self.encoder_inputs(batch, augment=False)[0]), batch["state"])
         return actor.mode(mean) if deterministic else actor.sample(mean, log_std, 1)[0][:, 0]
 
     # ---- helpers --------------------------------------------------------------------------
@@ -153,13 +156,13 @@ class Agent:
         `cog` layout's critic runs as one grouped stack (one per Q head, and IQL's V)."""
         cfg, nets = self.cfg, self.nets
         shared = cfg.layout == "shared"
-        nets["critic_encoder"] = ConvEncoder(cfg.encoder, self.image_shape, 1 if shared else encoder_members,
-                                             cfg.drq_feature_dim, cfg.channels_last)
+        nets["critic_encoder"] = make_encoder(cfg.encoder, self.image_shape, 1 if shared else encoder_members,
+                                              cfg.drq_feature_dim, cfg.channels_last)
         feat_dim = nets["critic_encoder"].feature_dim
         nets["q"] = QEnsemble(feat_dim, self.state_dim, self.action_dim, cfg.q_hidden, cfg.num_qs)
         if not shared:
-            nets["actor_encoder"] = ConvEncoder(cfg.encoder, self.image_shape, 1, cfg.drq_feature_dim,
-                                                cfg.channels_last)
+            nets["actor_encoder"] = make_encoder(cfg.encoder, self.image_shape, 1, cfg.drq_feature_dim,
+                                                 cfg.channels_last)
         nets["target_encoder"] = deepcopy_frozen(nets["critic_encoder"])
         nets["target_q"] = deepcopy_frozen(nets["q"])
         return feat_dim
@@ -189,6 +192,18 @@ class Agent:
             critic_feat = self.nets["critic_encoder"](image)
         return critic_feat[:1].detach()
 
+    def encoder_inputs(self, batch: dict[str, torch.Tensor], augment: bool = True):
+        """What the encoders read for s and s' (None where the batch has no s'): the uint8 images,
+        random-shifted when the config augments; in state mode the state rows (the state-only
+        encoder takes just their count)."""
+        if self.image_shape is None:
+            return batch["state"], batch.get("next_state")
+        image, next_image = batch["image"], batch.get("next_image")
+        if augment and self.cfg.augment:
+            image = random_shift(image, self.cfg.aug_pad)
+            next_image = None if next_image is None else random_shift(next_image, self.cfg.aug_pad)
+        return image, next_image
+
     def adam(self, params, lr: float) -> torch.optim.Adam:
         return make_adam(params, lr, self.device, capturable=self.graph_mode)
 
@@ -215,12 +230,17 @@ class Agent:
         self.step += 1
         return metrics
 
+    def required_keys(self) -> list[str]:
+        """`batch_keys`, less the image keys for a state-only agent."""
+        images = ("image", "next_image", "goal_image")
+        return [k for k in self.batch_keys if self.image_shape is not None or k not in images]
+
     def _check_batch(self, batch: dict[str, torch.Tensor]) -> None:
-        missing = [k for k in self.batch_keys if k not in batch]
+        missing = [k for k in self.required_keys() if k not in batch]
         if missing:
-            raise ValueError(f"{self.name} needs batch keys {list(self.batch_keys)}; missing {missing}")
+            raise ValueError(f"{self.name} needs batch keys {self.required_keys()}; missing {missing}")
         for key in ("image", "next_image", "goal_image"):
-            if key in batch and key in self.batch_keys:
+            if self.image_shape is not None and key in batch and key in self.batch_keys:
                 img = batch[key]
                 if img.dtype != torch.uint8 or tuple(img.shape[1:]) != self.image_shape:
                     raise ValueError(
@@ -246,7 +266,7 @@ class Agent:
     def state_dict(self) -> dict[str, Any]:
         return {
             "agent": self.name,
-            "image_shape": list(self.image_shape),
+            "image_shape": None if self.image_shape is None else list(self.image_shape),
             "state_dim": self.state_dim,
             "action_dim": self.action_dim,
             "config": dataclasses.asdict(self.cfg),
@@ -260,7 +280,8 @@ class Agent:
         if other != self.name:
             raise ValueError(f"checkpoint holds a {other!r} agent, not {self.name!r}: "
                              f"load it with agent={other}")
-        shape = tuple(state.get("image_shape", ()))
+        shape = state.get("image_shape")
+        shape = None if shape is None else tuple(shape)
         if shape != self.image_shape or state.get("state_dim") != self.state_dim \
                 or state.get("action_dim") != self.action_dim:
             raise ValueError(

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import torch
 
 from robo_offline.algos.base import Agent
-from robo_offline.nets import ConvEncoder, DeterministicPolicy, GaussianPolicy, random_shift
+from robo_offline.nets import DeterministicPolicy, GaussianPolicy, make_encoder
 
 POLICIES = ("gaussian", "tanh_gaussian", "deterministic")
 
@@ -29,7 +29,7 @@ class BCConfig:
     lr: float = 1e-4  # COG's policy learning rate
     augment: bool = True
     aug_pad: int = 4
-    precision: str = "auto"
+    precision: str = "fp32"
     channels_last: bool = True
     compile: str = "none"
 
@@ -44,8 +44,8 @@ class BCAgent(Agent):
         cfg, nets = self.cfg, self.nets
         if cfg.policy not in POLICIES:
             raise ValueError(f"bc config policy={cfg.policy!r}; choose one of {POLICIES}")
-        nets["actor_encoder"] = ConvEncoder(cfg.encoder, self.image_shape, 1, cfg.drq_feature_dim,
-                                            cfg.channels_last)
+        nets["actor_encoder"] = make_encoder(cfg.encoder, self.image_shape, 1, cfg.drq_feature_dim,
+                                             cfg.channels_last)
         in_dim = nets["actor_encoder"].feature_dim + self.state_dim
         if cfg.policy == "deterministic":
             nets["actor"] = DeterministicPolicy(in_dim, self.action_dim, cfg.actor_hidden)
@@ -58,7 +58,8 @@ class BCAgent(Agent):
         self.optimizers = {"actor": self.adam(self.nets.parameters(), self.cfg.lr)}
 
     def _policy_action(self, batch, deterministic):
-        feat, actor = self.nets["actor_encoder"](batch["image"]), self.nets["actor"]
+        feat = self.nets["actor_encoder"](self.encoder_inputs(batch, augment=False)[0])
+        actor = self.nets["actor"]
         if self.cfg.policy == "deterministic":
             return actor(feat, batch["state"])
         mean, log_std = actor(feat, batch["state"])
@@ -66,9 +67,8 @@ class BCAgent(Agent):
 
     def compute_losses(self, batch: dict[str, torch.Tensor]):
         cfg, actor = self.cfg, self.nets["actor"]
-        image, state, action = batch["image"], batch["state"], batch["action"]
-        if cfg.augment:
-            image = random_shift(image, cfg.aug_pad)
+        state, action = batch["state"], batch["action"]
+        image, _ = self.encoder_inputs(batch)  # random-shifted images, or states in state mode
 
         with self.autocast():
             feat = self.nets["actor_encoder"](image)

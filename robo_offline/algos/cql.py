@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import torch
 
 from robo_offline.algos.base import Agent, sample_uniform_actions
-from robo_offline.nets import GaussianPolicy, random_shift
+from robo_offline.nets import GaussianPolicy
 
 
 @dataclass
@@ -36,6 +36,8 @@ class CQLConfig:
     num_qs: int = 2
     q_hidden: tuple = (1024, 512, 256)  # COG's Q MLP after the conv stack
     actor_hidden: tuple = (1024, 512, 256, 256, 256, 256)  # COG's policy CNN MLP + its 3 x 256 head
+    min_log_std: float = -5.0  # COG's floor; a lower one lets the warm start collapse the policy
+    max_log_std: float = 2.0
     # optimisation (COG image settings)
     batch_size: int = 256
     policy_lr: float = 1e-4
@@ -57,26 +59,32 @@ class CQLConfig:
     num_actions: int = 1  # N samples of each kind in the logsumexp
     lagrange: bool = False
     target_gap: float = 5.0  # Lagrange threshold tau
+    cql_clip_diff_min: float = -math.inf  # CORL: clamp each sample's logsumexp - Q(s, a_data)
+    cql_clip_diff_max: float = math.inf
     # images
     augment: bool = True  # random shift on s and s', training only
     aug_pad: int = 4
     # speed
-    precision: str = "auto"  # "auto": bf16 autocast where fast (CUDA, AMX CPUs), else fp32
+    precision: str = "fp32"  # critics in fp32: bf16 adds Q error of the size of a 0/1 reward (DESIGN 4b)
     channels_last: bool = True
     compile: str = "none"  # "none" | "compile" | "cudagraph" | "compile+cudagraph" (graphs: CUDA only)
 
 
 def cql_penalty(q_data: torch.Tensor, q_rand: torch.Tensor, q_curr: torch.Tensor, logp_curr: torch.Tensor,
-                q_next: torch.Tensor, logp_next: torch.Tensor, action_dim: int, temp: float = 1.0) -> torch.Tensor:
+                q_next: torch.Tensor, logp_next: torch.Tensor, action_dim: int, temp: float = 1.0,
+                clip_min: float = -math.inf, clip_max: float = math.inf) -> torch.Tensor:
     """CQL(H) penalty per Q function, importance-sampled logsumexp minus data Q.
 
     q_data (E, B); q_rand, q_curr, q_next (E, B, N); logp_curr, logp_next (B, N) -> (E,).
+    Each sample's difference is clamped to [clip_min, clip_max] (CORL's `cql_clip_diff_*`; no
+    clamp by default), which bounds how far the penalty can push Q below the data.
     """
     log_uniform_density = action_dim * math.log(0.5)
     cat = torch.cat([q_rand - log_uniform_density,
                      q_next - logp_next.unsqueeze(0),
                      q_curr - logp_curr.unsqueeze(0)], dim=2)
-    return temp * torch.logsumexp(cat / temp, dim=2).mean(1) - q_data.mean(1)
+    diff = temp * torch.logsumexp(cat / temp, dim=2) - q_data
+    return diff.clamp(clip_min, clip_max).mean(1)
 
 
 class CQLAgent(Agent):
@@ -86,7 +94,8 @@ class CQLAgent(Agent):
     def _build(self) -> None:
         cfg, nets = self.cfg, self.nets
         feat_dim = self.build_critic(encoder_members=cfg.num_qs)
-        nets["actor"] = GaussianPolicy(feat_dim + self.state_dim, self.action_dim, cfg.actor_hidden, squash=True)
+        nets["actor"] = GaussianPolicy(feat_dim + self.state_dim, self.action_dim, cfg.actor_hidden, squash=True,
+                                       min_log_std=cfg.min_log_std, max_log_std=cfg.max_log_std)
         scalars = {"log_alpha": torch.nn.Parameter(torch.tensor(math.log(cfg.alpha_init)),
                                                    requires_grad=cfg.auto_alpha)}
         if cfg.lagrange:
@@ -111,9 +120,7 @@ class CQLAgent(Agent):
         not_done = 1.0 - batch["terminated"]
         b, a_dim, n = action.shape[0], self.action_dim, cfg.num_actions
         n_backup = cfg.max_q_backup_actions if cfg.max_q_backup else 1
-        image, next_image = batch["image"], batch["next_image"]
-        if cfg.augment:
-            image, next_image = random_shift(image, cfg.aug_pad), random_shift(next_image, cfg.aug_pad)
+        image, next_image = self.encoder_inputs(batch)  # random-shifted images, or states in state mode
 
         with self.autocast():
             # 1. Encode each image once. The critic encoder takes the critic's gradients only.
@@ -148,6 +155,7 @@ class CQLAgent(Agent):
             with torch.no_grad():
                 q_next = target_q(target_next_feat, next_state, next_actions[:, :n_backup])  # (E, B, n_backup)
                 q_next = q_next.max(2).values.min(0).values
+                q_next_pi = q_next
                 if not cfg.deterministic_backup and not cfg.max_q_backup:
                     q_next = q_next - alpha * next_logp[:, 0]
                 y = reward + not_done * cfg.gamma * q_next
@@ -161,7 +169,7 @@ class CQLAgent(Agent):
             td_loss = (q_data - y.unsqueeze(0)).pow(2).mean(1).sum()  # sum over Qs of each MSE
             penalty = cql_penalty(q_data, q_all[:, :, 1:1 + n], q_all[:, :, 1 + n:1 + 2 * n],
                                   pi_logp[:, 1:].detach(), q_all[:, :, 1 + 2 * n:], next_logp[:, n_backup:],
-                                  a_dim, cfg.cql_temp) * cfg.cql_alpha  # (E,)
+                                  a_dim, cfg.cql_temp, cfg.cql_clip_diff_min, cfg.cql_clip_diff_max) * cfg.cql_alpha
 
             # 7. Conservative weight: fixed (cql_alpha) or a Lagrange multiplier driving penalty -> target_gap.
             losses = {"actor": actor_loss}
@@ -179,6 +187,7 @@ class CQLAgent(Agent):
             "td_loss": td_loss.detach(), "cql_penalty": penalty.detach().mean(), "alpha": alpha,
             "alpha_prime": alpha_prime.detach(), "entropy": -pi_logp[:, 0].detach().mean(),
             "q_data": q_data.detach().mean(), "q_rand": q_all[:, :, 1:1 + n].detach().mean(),
-            "q_policy": q_pi.detach().mean(), "target_q": y.mean(), "bc_warm_start": warm,
+            "q_policy": q_pi.detach().mean(), "q_next_pi": q_next_pi.mean(),
+            "q_gap": q_pi.detach().mean() - q_data.detach().mean(), "target_q": y.mean(), "bc_warm_start": warm,
         }
         return losses, metrics

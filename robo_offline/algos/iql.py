@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import torch
 
 from robo_offline.algos.base import Agent
-from robo_offline.nets import GaussianPolicy, ValueHead, random_shift
+from robo_offline.nets import GaussianPolicy, ValueHead
 
 
 @dataclass
@@ -42,7 +42,7 @@ class IQLConfig:
     max_weight: float = 100.0
     augment: bool = True
     aug_pad: int = 4
-    precision: str = "auto"
+    precision: str = "fp32"
     channels_last: bool = True
     compile: str = "none"
 
@@ -85,9 +85,7 @@ class IQLAgent(Agent):
         state, next_state, action = batch["state"], batch["next_state"], batch["action"]
         reward = batch["reward"] * cfg.reward_scale
         not_done = 1.0 - batch["terminated"]
-        image, next_image = batch["image"], batch["next_image"]
-        if cfg.augment:
-            image, next_image = random_shift(image, cfg.aug_pad), random_shift(next_image, cfg.aug_pad)
+        image, next_image = self.encoder_inputs(batch)  # random-shifted images, or states in state mode
 
         with self.autocast():
             # 1. Encode once: s with gradients (Q and V losses), s' for V(s'), s for the target Qs.

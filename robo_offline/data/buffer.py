@@ -88,9 +88,15 @@ class ReplayBuffer:
         self.device = torch.device(device) if device is not None else default_device()
         self.augment, self.pad, self.same_shift = bool(augment), int(pad), bool(same_shift)
         self.terminate_on_goal = bool(terminate_on_goal)
-        shapes = {(p.frames.shape[1:], p.states.shape[1], p.actions.shape[1]) for p in parts}
+        if len({p.frames is None for p in parts}) > 1:
+            raise UserError("datasets in one buffer must all be read with images or all without")
+
+        def image_shape(p):
+            return None if p.frames is None else p.frames.shape[1:]
+
+        shapes = {(image_shape(p), p.states.shape[1], p.actions.shape[1]) for p in parts}
         if len(shapes) > 1:
-            desc = ", ".join(f"{p.dataset_id}: image {p.frames.shape[1:]}, state {p.states.shape[1]}, "
+            desc = ", ".join(f"{p.dataset_id}: image {image_shape(p)}, state {p.states.shape[1]}, "
                              f"action {p.actions.shape[1]}" for p in parts)
             raise UserError(f"datasets in one buffer must share image, state and action shapes ({desc}); "
                             "generate them with the same env settings (image_size)")
@@ -119,11 +125,12 @@ class ReplayBuffer:
         ds_ep_n = np.array([d.episodes for d in self.datasets], dtype=np.int64)[ds_of_ep]
 
         dev = self.device
-        h, w, _ = parts[0].frames.shape[1:]
-        frames = np.concatenate([p.frames for p in parts]) if len(parts) > 1 else parts[0].frames
-        # Copy HWC uint8 to the device, permute to CHW there (one pass, on the GPU when present).
-        self.frames = torch.from_numpy(frames).to(dev).permute(0, 3, 1, 2).contiguous()
-        del frames
+        self.frames = None  # state-only buffer (obs_mode=state): no images at all
+        if parts[0].frames is not None:
+            frames = np.concatenate([p.frames for p in parts]) if len(parts) > 1 else parts[0].frames
+            # Copy HWC uint8 to the device, permute to CHW there (one pass, on the GPU when present).
+            self.frames = torch.from_numpy(frames).to(dev).permute(0, 3, 1, 2).contiguous()
+            del frames
         self.states = torch.from_numpy(np.concatenate([p.states for p in parts])).to(dev)
         self.actions = torch.from_numpy(np.concatenate([p.actions for p in parts])).to(dev)
         self.rewards = torch.from_numpy(np.concatenate(rewards).astype(np.float32)).to(dev)
@@ -154,12 +161,13 @@ class ReplayBuffer:
 
         self._slot_cache: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}
         self._code_cache: dict[tuple, torch.Tensor] = {}
-        self._image_shape = (3, int(h), int(w))
-        self._frames_flat = self.frames.view(self.frames.shape[0], -1)
+        self._image_shape = None if self.frames is None else tuple(int(x) for x in self.frames.shape[1:])
+        self._frames_flat = None if self.frames is None else self.frames.view(self.frames.shape[0], -1)
 
     # -- properties the trainer and agents use ---------------------------------------------
     @property
-    def image_shape(self) -> tuple[int, int, int]:
+    def image_shape(self) -> tuple[int, int, int] | None:
+        """(3, H, W), or None for a state-only buffer."""
         return self._image_shape
 
     @property
@@ -186,7 +194,7 @@ class ReplayBuffer:
         return [d.dataset_id for d in self.datasets]
 
     def nbytes(self) -> int:
-        tensors = [self.frames, self.states, self.actions, self.rewards, self.terminated, self.t_frame,
+        tensors = [t for t in [self.frames] if t is not None] + [self.states, self.actions, self.rewards, self.terminated, self.t_frame,
                    self.t_ep, self.t_last]
         return sum(t.numel() * t.element_size() for t in tensors)
 
@@ -214,15 +222,16 @@ class ReplayBuffer:
     def _gather(self, idx: torch.Tensor) -> dict[str, torch.Tensor]:
         f = self.t_frame.index_select(0, idx)
         f1 = f + 1
-        return {
-            "image": self.frames_at(f),
-            "next_image": self.frames_at(f1),
+        batch = {
             "state": self.states.index_select(0, f),
             "next_state": self.states.index_select(0, f1),
             "action": self.actions.index_select(0, idx),
             "reward": self.rewards.index_select(0, idx),
             "terminated": self.terminated.index_select(0, idx),
         }
+        if self.frames is not None:
+            batch["image"], batch["next_image"] = self.frames_at(f), self.frames_at(f1)
+        return batch
 
     def frames_at(self, f: torch.Tensor) -> torch.Tensor:
         """uint8 (B, 3, H, W) frames at indices f. Row gather on the flat (F, 3*H*W) view: on CPU
@@ -233,7 +242,7 @@ class ReplayBuffer:
                augment: bool | None = None) -> dict[str, torch.Tensor]:
         """A batch in the docs/interfaces.md format (uint8 (B,3,H,W) images, float32 rest)."""
         batch = self._gather(self.sample_indices(batch_size, generator))
-        if self.augment if augment is None else augment:
+        if (self.augment if augment is None else augment) and self.frames is not None:
             self._augment(batch, ["image", "next_image"], generator)
         return batch
 
@@ -381,14 +390,24 @@ def _normalise_spec(spec: Any) -> dict:
 def load_buffer(specs: Sequence[Any], device: Any = None, *, store=None, image_shape=None,
                 state_dim=None, action_dim=None, augment: bool = False, pad: int = 4,
                 same_shift: bool = True, goal_tolerance: Any = None, goal_reached_fn: Callable | None = None,
-                terminate_on_goal: bool = True) -> ReplayBuffer:
+                terminate_on_goal: bool = True, obs_mode: str = "image") -> ReplayBuffer:
     """Build a ReplayBuffer from Minari datasets.
+
+    obs_mode: `image` (frames + the stored proprio state) or `state` (no frames; the state is the
+    privileged vector of robo_offline.privileged_state, rebuilt from the stored infos).
 
     specs: list of `dict(dataset_id, weight=1.0, reward=None|zero|sparse|from_info|none,
     info_key='is_success', terminate_on_reward=False, max_episodes=None)` (or plain ids).
     image_shape (3, H, W) / state_dim / action_dim: what the agent expects; a dataset that differs
     raises a UserError naming the fix. device: default CUDA when available, else CPU.
     """
+    from robo_offline.privileged_state import PRIVILEGED_STATE_DIM, STATE_INFO_KEYS, privileged_state
+
+    if obs_mode not in ("image", "state"):
+        raise UserError(f"obs_mode={obs_mode!r}; use image or state")
+    state_only = obs_mode == "state"
+    if state_only and state_dim is not None and int(state_dim) != PRIVILEGED_STATE_DIM:
+        raise UserError(f"obs_mode=state gives {PRIVILEGED_STATE_DIM}-d states, the agent expects {state_dim}")
     specs = [_normalise_spec(s) for s in specs]
     if not specs:
         raise UserError("load_buffer needs at least one dataset spec")
@@ -399,9 +418,12 @@ def load_buffer(specs: Sequence[Any], device: Any = None, *, store=None, image_s
                 spec["reward"] = (metadata.get("robo_offline") or {}).get("default_reward", "sparse")
             return [spec.get("info_key", "is_success")] if spec["reward"] == "from_info" else []
 
-        part = read_episodes(spec["dataset_id"], store, optional_info_keys=("achieved_goal",),
-                             max_episodes=spec.get("max_episodes"), expected_image_shape=image_shape,
-                             expected_state_dim=state_dim, metadata_hook=extra_keys)
+        part = read_episodes(spec["dataset_id"], store, info_keys=STATE_INFO_KEYS if state_only else (),
+                             optional_info_keys=("achieved_goal",), max_episodes=spec.get("max_episodes"),
+                             expected_image_shape=image_shape, metadata_hook=extra_keys,
+                             expected_state_dim=None if state_only else state_dim, with_frames=not state_only)
+        if state_only:
+            part.states = privileged_state(part.infos)
         if action_dim is not None and part.actions.shape[1] != int(action_dim):
             raise UserError(f"dataset {spec['dataset_id']} has {part.actions.shape[1]}-d actions, the agent "
                             f"expects {action_dim}; use data from the agent's env")

@@ -79,3 +79,26 @@ class ConvEncoder(nn.Module):
             x = nn.functional.layer_norm(self.trunk(x), (self.feature_dim,))
             x = torch.tanh(x * self.norm_weight + self.norm_bias)
         return x
+
+
+class StateOnlyEncoder(nn.Module):
+    """obs_mode=state: there is no image, so no image features; the heads' MLPs read the state
+    vector alone. Takes the state rows only for their count: (B, S) -> (E, B, 0)."""
+
+    feature_dim = 0
+
+    def __init__(self, ensemble: int = 1):
+        super().__init__()
+        self.ensemble = ensemble
+
+    def forward(self, state: torch.Tensor) -> torch.Tensor:
+        return state.new_zeros(self.ensemble, state.shape[0], 0)
+
+
+def make_encoder(kind: str, image_shape: tuple[int, int, int] | None, ensemble: int = 1,
+                 feature_dim: int = 50, channels_last: bool = True) -> nn.Module:
+    """The conv encoder for images, or the state-only encoder when there are none (image_shape None)."""
+    if image_shape is None:
+        return StateOnlyEncoder(ensemble)
+    return ConvEncoder(kind, image_shape, ensemble, feature_dim, channels_last)
+

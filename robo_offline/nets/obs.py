@@ -12,8 +12,10 @@ def obs_to_batch(obs: dict, device: torch.device | str, image_shape: tuple[int, 
     Other image keys (`desired_goal`) are converted the same way. Shapes are checked against
     the agent's `image_shape` / `state_dim` when given, with a message that names both.
     """
-    if "image" not in obs or "state" not in obs:
-        raise ValueError(f"observation must have 'image' and 'state' entries, got keys {sorted(obs)}")
+    if "state" not in obs or (image_shape is not None and "image" not in obs):
+        need = "'image' and 'state' entries" if image_shape is not None else "a 'state' entry"
+        raise ValueError(f"observation must have {need}, got keys {sorted(obs)} (an env with obs_mode="
+                         f"{'image' if image_shape is not None else 'state'} gives them)")
     out: dict[str, torch.Tensor] = {}
     for key, value in obs.items():
         arr = np.asarray(value)
