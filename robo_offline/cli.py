@@ -5,6 +5,7 @@ Commands and the config each one starts from (in `configs/`):
   train     -> train.yaml     (robo_offline.train.run)
   eval      -> eval.yaml      (robo_offline.evaluate.run)
   render    -> render.yaml    (robo_offline.render.run)
+  results   -> results.yaml   (robo_offline.results.run)
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ COMMANDS = {
     "train": ("train", "robo_offline.train"),
     "eval": ("eval", "robo_offline.evaluate"),
     "render": ("render", "robo_offline.render"),
+    "results": ("results", "robo_offline.results"),
 }
 
 

@@ -122,6 +122,8 @@ def run(cfg: DictConfig) -> None:
         raise UserError(f"steps={cfg.steps} batch_size={cfg.batch_size}: both must be positive")
     run_dir = Path(HydraConfig.get().runtime.output_dir)
     device = resolve_device(cfg.device)
+    if cfg.get("threads"):
+        torch.set_num_threads(int(cfg.threads))
     seed_everything(cfg.seed)
     experiment = cfg.experiment
     if cfg.obs not in ("image", "state"):

@@ -1,0 +1,101 @@
+"""`robo-offline results 'roots=[runs/<experiment>, ...]'`: the results table of a sweep.
+
+Each run directory `<root>/<agent>/seed<k>/` contributes its final in-training evaluation (the
+last `eval/success_rate` row of `metrics.csv`, from the experiment's own start) and every extra
+evaluation written by `robo-offline eval` into `<run>/eval/episodes_seed*_<kwargs>.csv` (e.g. the
+task-data start, `start-open`). Rows are (experiment, agent); a cell is the mean success over
+seeds with a 95% Student-t interval across seeds, then the per-seed rates. Prints markdown and
+writes `results.json` beside the first root.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import math
+import re
+from collections import defaultdict
+from pathlib import Path
+
+from robo_offline.errors import UserError
+
+T95 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262}
+
+
+def mean_ci95(values: list[float]) -> tuple[float, float]:
+    """Mean and the half-width of its 95% Student-t interval (0 for a single value)."""
+    n = len(values)
+    mean = sum(values) / n
+    if n < 2:
+        return mean, 0.0
+    sd = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1))
+    return mean, T95.get(n - 1, 1.96) * sd / math.sqrt(n)
+
+
+def final_eval(run: Path) -> tuple[float, int] | None:
+    """(success rate, step) of the last evaluated row of a run's metrics.csv."""
+    path = run / "metrics.csv"
+    if not path.is_file():
+        return None
+    with path.open(newline="") as f:
+        rows = [r for r in csv.DictReader(f) if r.get("eval/success_rate")]
+    return (float(rows[-1]["eval/success_rate"]), int(rows[-1]["step"])) if rows else None
+
+
+def extra_evals(run: Path) -> dict[str, float]:
+    """`robo-offline eval` results in <run>/eval: {kwargs tag (e.g. 'start-open'): success rate}."""
+    out = {}
+    for path in sorted((run / "eval").glob("episodes_seed*.csv")):
+        tag = re.sub(r"^episodes_seed\d+_?", "", path.stem) or "default"
+        with path.open(newline="") as f:
+            rows = list(csv.DictReader(f))
+        if rows:
+            out[tag] = sum(int(r["success"]) for r in rows) / len(rows)
+    return out
+
+
+def collect(roots: list[Path]) -> dict:
+    """{(experiment, agent): {column: {seed: rate}}} plus the steps of the final evaluations."""
+    table: dict = defaultdict(lambda: defaultdict(dict))
+    for root in roots:
+        if not root.is_dir():
+            raise UserError(f"results: {root} is not a directory of runs (<root>/<agent>/seed<k>)")
+        for run in sorted(root.glob("*/seed*")):
+            key, seed = (root.name, run.parent.name), int(run.name.removeprefix("seed"))
+            final = final_eval(run)
+            if final is not None:
+                table[key]["final eval"][seed] = final[0]
+                table[key]["steps"][seed] = final[1]
+            for tag, rate in extra_evals(run).items():
+                table[key][f"eval {tag}"][seed] = rate
+    if not table:
+        raise UserError(f"results: no runs with evaluations under {[str(r) for r in roots]}")
+    return table
+
+
+def markdown(table: dict) -> str:
+    columns = sorted({c for cols in table.values() for c in cols if c != "steps"})
+    lines = ["| experiment | agent | steps | " + " | ".join(columns) + " |",
+             "| --- | --- | --- | " + " | ".join("---" for _ in columns) + " |"]
+    for (experiment, agent), cols in sorted(table.items()):
+        cells = []
+        for c in columns:
+            per_seed = cols.get(c, {})
+            if not per_seed:
+                cells.append("")
+                continue
+            mean, half = mean_ci95(list(per_seed.values()))
+            seeds = ", ".join(f"{v:.2f}" for _, v in sorted(per_seed.items()))
+            cells.append(f"{mean:.2f} ± {half:.2f} ({seeds})")
+        steps = ",".join(sorted({str(s) for s in cols.get("steps", {}).values()}))
+        lines.append(f"| {experiment} | {agent} | {steps} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def run(cfg) -> None:
+    roots = [Path(r) for r in cfg.roots]
+    table = collect(roots)
+    text = markdown(table)
+    print(text)
+    out = roots[0].parent / "results.json"
+    out.write_text(json.dumps({f"{e}/{a}": cols for (e, a), cols in table.items()}, indent=1))
+    print(f"\nper-seed values: {out}")
