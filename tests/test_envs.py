@@ -47,7 +47,7 @@ def test_spaces_info_and_horizon(env_id):
     assert info["is_success"] is False
     shapes = {k: np.shape(v) for k, v in info.items()}
     horizon = env.spec.max_episode_steps
-    assert 40 <= horizon <= 80
+    assert 40 <= horizon <= 100
     rng = np.random.default_rng(0)
     for t in range(horizon):
         obs, reward, terminated, truncated, info = env.step(rng.uniform(-1, 1, 5).astype(np.float32))
@@ -69,15 +69,33 @@ def test_start_options(env_id):
         gym.make(env_id, start="upside_down")
 
 
+def in_neutral_region(info, tol: float = 0.0) -> bool:
+    ee_ok = np.all(np.abs(info["ee_pos"] - L.HOME_TCP) <= L.NEUTRAL_HALF + tol)
+    return bool(ee_ok and abs(info["ee_yaw"]) <= L.NEUTRAL_YAW + 10 * tol)
+
+
 def test_drawer_starts_are_what_they_say():
     _, info = gym.make("robo_offline/DrawerGrasp-v1").reset(seed=1)
     assert info["drawer_opening"][0] < 0.005
-    _, info = gym.make("robo_offline/DrawerGrasp-v1", start="open").reset(seed=1)
-    assert info["drawer_opening"][0] >= L.DRAWER_OPEN_THRESHOLD
     _, info = gym.make("robo_offline/DrawerCloseOpenGrasp-v1").reset(seed=1)
     assert info["drawer_opening"][0] >= L.DRAWER_OPEN_THRESHOLD and info["drawer_opening"][1] < 0.005
-    _, info = gym.make("robo_offline/DrawerCloseOpenGrasp-v1", start="bottom_open").reset(seed=1)
-    assert info["drawer_opening"][0] < 0.005 and info["drawer_opening"][1] >= L.DRAWER_OPEN_THRESHOLD
+    # task-data starts: the state the drawer skills leave (drawer open, gripper open, arm neutral)
+    lo, hi = L.DRAWER_LEFT_OPEN
+    for seed in range(5):
+        _, info = gym.make("robo_offline/DrawerGrasp-v1", start="open").reset(seed=seed)
+        assert lo - 1e-3 <= info["drawer_opening"][0] <= hi + 1e-3 and info["drawer_opening"][1] < 0.005
+        assert not info["gripper_closed"] and in_neutral_region(info, 1e-3)
+        _, info = gym.make("robo_offline/DrawerCloseOpenGrasp-v1", start="bottom_open").reset(seed=seed)
+        assert info["drawer_opening"][0] < 0.005 and lo - 1e-3 <= info["drawer_opening"][1] <= hi + 1e-3
+        assert not info["gripper_closed"] and in_neutral_region(info, 1e-3)
+
+
+def test_gripper_state_follows_the_sign_of_the_command():
+    env = gym.make("robo_offline/Grasp-v1")
+    env.reset(seed=0)
+    for g, closed in [(0.01, True), (0.0, False), (0.7, True), (0.3, True), (-0.01, False), (1.0, True), (-1.0, False)]:
+        _, _, _, _, info = env.step(np.array([0, 0, 0, 0, g], np.float32))
+        assert info["gripper_closed"] is closed, g
 
 
 def _rollout(env, seed, actions):

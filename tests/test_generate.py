@@ -17,6 +17,9 @@ import robo_offline  # noqa: F401  (registers the envs)
 from robo_offline.cli import main as cli_main
 from robo_offline.data import available_recipes, episode_seed, generate_dataset, load_buffer, load_recipe
 from robo_offline.data.buffer import goal_reach_rule
+from robo_offline.data.overlap import overlap
+from robo_offline.data.reader import read_episodes
+from robo_offline.skills.base import ACTION_LIMIT
 
 STEPS = 6  # max_episode_steps override: keeps the real envs fast
 
@@ -62,12 +65,14 @@ def test_cli_round_trip(tmp_path, monkeypatch, capsys):
     assert "overwrite=true" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("recipe_name", ["drawer_open_prior", "grasp_task", "close_open_prior", "play"])
+@pytest.mark.parametrize("recipe_name", ["drawer_open_prior", "grasp_task", "close_open_prior", "bottom_grasp_task",
+                                         "play"])
 def test_shipped_recipes(tmp_path, recipe_name):
     recipe = load_recipe(recipe_name)
     defaults = {"drawer_open_prior": ("robo_offline/DrawerGrasp-v1", "open_drawer", 5000, "zero"),
                 "grasp_task": ("robo_offline/DrawerGrasp-v1", "grasp", 5000, "sparse"),
                 "close_open_prior": ("robo_offline/DrawerCloseOpenGrasp-v1", "close_top_open_bottom", 5000, "zero"),
+                "bottom_grasp_task": ("robo_offline/DrawerCloseOpenGrasp-v1", "grasp", 5000, "sparse"),
                 "play": ("robo_offline/GoalReach-v1", "play", 10000, "none")}
     assert (recipe["env"], recipe["skill"], recipe["episodes"], recipe["default_reward"]) == defaults[recipe_name]
     s = generate_dataset(recipe_name, episodes=1, seed=0, workers=1, store=tmp_path, progress=False,
@@ -87,11 +92,26 @@ def test_shipped_recipes(tmp_path, recipe_name):
 
 def test_horizon_is_the_envs(tmp_path):
     s = generate_dataset("drawer_open_prior", episodes=1, seed=0, workers=1, store=tmp_path, progress=False)
-    assert s["steps"] == gym.spec("robo_offline/DrawerGrasp-v1").max_episode_steps == 50
+    assert s["steps"] == gym.spec("robo_offline/DrawerGrasp-v1").max_episode_steps == 70
     meta = json.loads((Path(s["path"]) / "data" / "metadata.json").read_text())
-    assert meta["total_steps"] == 50
+    assert meta["total_steps"] == 70
     # raw uint8 frames (no lossy compression) + per-file/per-episode overhead (states, actions, infos)
-    assert 6912 * 51 / 50 < s["bytes_per_transition"] < 1.3 * 6912 * 51 / 50
+    assert 6912 * 71 / 70 < s["bytes_per_transition"] < 1.3 * 6912 * 71 / 70
+
+
+def test_prior_and_task_data_meet(tmp_path):
+    """Full-horizon prior and task data: actions inside +-0.9, the prior never shows the task and
+    ends where task episodes start (overlap), the task data succeeds."""
+    ids = {}
+    for name in ("drawer_open_prior", "grasp_task"):
+        s = generate_dataset(name, episodes=6, seed=0, workers=1, store=tmp_path, progress=False, write_card=False)
+        ids[name] = s["dataset_id"]
+        assert s["skill_success_rate"] == 1.0
+        assert s["task_success_rate"] == (0.0 if name == "drawer_open_prior" else 1.0)
+        ep = read_episodes(s["dataset_id"], tmp_path, with_frames=False)
+        assert np.abs(ep.actions).max() <= ACTION_LIMIT and np.all(np.abs(ep.actions[:, 4]) > 0.3)
+    value, n_prior, n_task = overlap(ids["drawer_open_prior"], ids["grasp_task"], tmp_path)
+    assert (n_prior, n_task) == (6, 6) and value >= 0.8
 
 
 def test_real_env_same_bytes_with_1_and_2_workers(tmp_path):

@@ -10,7 +10,9 @@ import numpy as np
 import pytest
 
 import robo_offline  # noqa: F401
+from robo_offline.sim import layout as L
 from robo_offline.skills import make_skill
+from robo_offline.skills.base import ACTION_LIMIT, CLOSE, OPEN
 from robo_offline.skills.evaluate import CASES, success_rate
 
 SEEDS = 10
@@ -26,7 +28,8 @@ def test_skill_success_rate_without_noise(skill, env_id, start, kwargs):
     ("robo_offline/DrawerOpen-v1", "closed", "open_drawer"),
     ("robo_offline/Grasp-v1", "random", "grasp"),
     ("robo_offline/DrawerGrasp-v1", "open", "grasp"),
-    ("robo_offline/DrawerCloseOpenGrasp-v1", "top_open", "close_top_open_bottom"),
+    ("robo_offline/DrawerGrasp-v1", "closed", "open_drawer_grasp"),
+    ("robo_offline/DrawerCloseOpenGrasp-v1", "top_open", "close_top_open_bottom_grasp"),
 ])
 def test_env_success_detected_after_skill_not_before(env_id, start, skill):
     env = gym.make(env_id, start=start)
@@ -65,11 +68,64 @@ def test_skill_actions_are_seeded_and_valid():
         acts = []
         for _ in range(30):
             a = s.act(obs, info)
-            assert a.dtype == np.float32 and a.shape == (5,) and np.all(np.abs(a) <= 1)
+            assert a.dtype == np.float32 and a.shape == (5,) and np.all(np.abs(a) <= ACTION_LIMIT)
             acts.append(a)
             obs, _, _, _, info = env.step(a)
         runs.append(np.stack(acts))
     np.testing.assert_array_equal(runs[0], runs[1])
+
+
+def _run_full_horizon(env_id, start, skill_name, seed, noise=0.1, **kwargs):
+    """Run a skill for the env's whole horizon (as the dataset recipes do); actions and infos."""
+    env = gym.make(env_id, start=start)
+    obs, info = env.reset(seed=seed)
+    skill = make_skill(skill_name, noise=noise, seed=seed, **kwargs)
+    skill.reset(obs, info)
+    actions, infos = [], [info]
+    for _ in range(env.spec.max_episode_steps):
+        actions.append(skill.act(obs, info))
+        obs, _, _, _, info = env.step(actions[-1])
+        infos.append(info)
+    env.close()
+    return np.stack(actions), infos
+
+
+def test_gripper_commands_always_say_open_or_close():
+    """Noise-free scripted gripper commands are exactly CLOSE or OPEN, also after the script ends."""
+    for env_id, start, name in [("robo_offline/DrawerGrasp-v1", "closed", "open_drawer"),
+                                ("robo_offline/DrawerGrasp-v1", "open", "grasp")]:
+        actions, infos = _run_full_horizon(env_id, start, name, seed=0, noise=0.0)
+        assert set(np.unique(actions[:, 4]).tolist()) <= {np.float32(CLOSE), np.float32(OPEN)}
+        # the command is the state the world is in one step later
+        closed = np.array([i["gripper_closed"] for i in infos[1:]])
+        np.testing.assert_array_equal(closed, actions[:, 4] > 0)
+
+
+@pytest.mark.parametrize("env_id,start,name,kwargs", [
+    ("robo_offline/DrawerGrasp-v1", "closed", "open_drawer", {}),
+    ("robo_offline/DrawerGrasp-v1", "open", "close_drawer", {}),
+    ("robo_offline/DrawerCloseOpenGrasp-v1", "top_open", "close_top_open_bottom", {}),
+])
+def test_drawer_skills_end_released_in_the_neutral_region(env_id, start, name, kwargs):
+    """The bridge: prior data ends where task data starts (gripper open, arm in the start region)."""
+    for seed in range(3):
+        actions, infos = _run_full_horizon(env_id, start, name, seed, **kwargs)
+        end = infos[-1]
+        assert np.all(np.abs(actions) <= ACTION_LIMIT)
+        assert not end["gripper_closed"] and end["gripper_opening"] > L.GRIPPER_MAX_OPENING - 0.002
+        assert np.all(np.abs(end["ee_pos"] - L.HOME_TCP) <= L.NEUTRAL_HALF + 0.02), end["ee_pos"]
+        assert abs(end["ee_yaw"]) <= L.NEUTRAL_YAW + 0.15, end["ee_yaw"]
+
+
+@pytest.mark.parametrize("env_id,name", [
+    ("robo_offline/DrawerGrasp-v1", "open_drawer"),
+    ("robo_offline/DrawerCloseOpenGrasp-v1", "close_top_open_bottom"),
+])
+def test_prior_skills_never_achieve_the_task(env_id, name):
+    for seed in range(3):
+        _, infos = _run_full_horizon(env_id, None, name, seed)
+        assert not any(i["is_success"] for i in infos)
+        assert not any(i["object_grasped"] for i in infos)
 
 
 def test_make_skill_rejects_unknown_names_and_bad_noise():

@@ -18,12 +18,17 @@ WS_LOW = np.array([0.28, -0.38, 0.035])
 WS_HIGH = np.array([0.78, 0.38, 0.40])
 YAW_LIMIT = 2.3  # commanded yaw range (rad); the state reports yaw wrapped to [-pi/2, pi/2)
 
-HOME_TCP = np.array([0.42, -0.05, 0.25])  # start pose centre
+# Neutral region: where every task's robot starts and where the drawer skills retreat to after
+# letting go, so that prior data ends where task data starts (see `sample_neutral_pose`).
+HOME_TCP = np.array([0.42, -0.05, 0.25])  # centre
+NEUTRAL_HALF = np.array([0.05, 0.06, 0.03])  # tcp uniform in HOME_TCP +- NEUTRAL_HALF
+NEUTRAL_YAW = 0.3  # gripper yaw uniform in [-NEUTRAL_YAW, NEUTRAL_YAW]
 
 # --- action mapping ---
 MAX_DPOS = 0.03  # m per env step at |action| = 1
 MAX_DYAW = 0.25  # rad per env step at |action| = 1
-GRIPPER_CLOSE_THRESHOLD = 0.5  # action[4] >= 0.5 closes, <= -0.5 opens, in between holds
+# action[4] > 0 commands the gripper closed, <= 0 open: the sign is the desired state, so the
+# mean of a Gaussian policy always expresses one of the two (no "keep" band to average into).
 
 # --- cabinet (envs/assets/cabinet.urdf), facing -y ---
 CABINET_POS = np.array([0.55, 0.24, 0.0])
@@ -39,6 +44,9 @@ CARCASS_FRONT_Y = CABINET_POS[1] - 0.10
 CABINET_HALF_WIDTH = 0.15
 DRAWER_OPEN_THRESHOLD = 0.10  # "open" = opening >= 0.10 of 0.15
 DRAWER_CLOSED_THRESHOLD = 0.01
+# opening range open_drawer leaves a drawer in (measured at the end of 200 noisy episodes); the
+# task-data starts draw from it, so task data starts where prior data ends
+DRAWER_LEFT_OPEN = (0.145, 0.15)
 
 # --- tray (a shallow box on the table) ---
 TRAY_POS = np.array([0.60, -0.2, 0.0])
@@ -58,6 +66,12 @@ def handle_gap_pos(drawer: int, opening: float) -> np.ndarray:
         CABINET_POS[1] + GAP_LOCAL_Y - opening,
         DRAWER_JOINT_Z[drawer] + HANDLE_LOCAL_Z,
     ])
+
+
+def sample_neutral_pose(rng: np.random.Generator) -> tuple[np.ndarray, float]:
+    """A tcp position and gripper yaw from the neutral region (robot starts, drawer-skill retreats)."""
+    tcp = HOME_TCP + rng.uniform(-NEUTRAL_HALF, NEUTRAL_HALF)
+    return tcp, float(rng.uniform(-NEUTRAL_YAW, NEUTRAL_YAW))
 
 
 def drawer_floor_z(drawer: int) -> float:

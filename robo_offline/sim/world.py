@@ -209,17 +209,13 @@ class World:
                                     forces=[FINGER_FORCE] * 2, physicsClientId=cid)
 
     def apply_action(self, action: np.ndarray) -> None:
-        """`action` is already validated and clipped to [-1, 1]^5."""
+        """`action` is already validated and clipped to [-1, 1]^5; action[4] > 0 closes, <= 0 opens."""
         ee = self._ee
         target = self.target_pos + action[:3] * L.MAX_DPOS
         target = np.clip(target, ee - 2 * L.MAX_DPOS, ee + 2 * L.MAX_DPOS)  # no wind-up when blocked
         self.target_pos = np.clip(target, L.WS_LOW, L.WS_HIGH)
         self.target_yaw = float(np.clip(self.target_yaw + action[3] * L.MAX_DYAW, -L.YAW_LIMIT, L.YAW_LIMIT))
-        g = action[4]
-        if g >= L.GRIPPER_CLOSE_THRESHOLD:
-            self.gripper_closed = True
-        elif g <= -L.GRIPPER_CLOSE_THRESHOLD:
-            self.gripper_closed = False
+        self.gripper_closed = bool(action[4] > 0)  # the sign is the desired state (layout.py)
         self._apply_motors(arm_ik(self.target_pos, self.target_yaw))
 
     def simulate(self) -> None:

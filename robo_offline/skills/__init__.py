@@ -5,12 +5,14 @@
 
 Names: open_drawer, close_drawer (kwarg drawer=0 top / 1 bottom / None = env's target drawer),
 grasp (kwargs lift=True, lift_height), lift (height), place (target=(x, y), default the tray),
-play (drawers=(0,)), close_top_open_bottom.
+play (drawers=(0,)); composites: close_top_open_bottom (prior data: no grasp), and the full chains
+open_drawer_grasp, close_top_open_bottom_grasp.
 """
 from __future__ import annotations
 
 from robo_offline.skills.base import Skill
-from robo_offline.skills.composite import CloseTopOpenBottom, Play, Reach, Sequence
+from robo_offline.skills.composite import (CloseTopOpenBottom, CloseTopOpenBottomGrasp, OpenDrawerGrasp, Play,
+                                           Reach, Sequence)
 from robo_offline.skills.drawer import CloseDrawer, OpenDrawer
 from robo_offline.skills.grasp import Grasp, Lift, Place
 
@@ -23,6 +25,8 @@ SKILLS: dict[str, type[Skill]] = {
     "play": Play,
     "reach": Reach,
     "close_top_open_bottom": CloseTopOpenBottom,
+    "close_top_open_bottom_grasp": CloseTopOpenBottomGrasp,
+    "open_drawer_grasp": OpenDrawerGrasp,
 }
 
 

@@ -4,7 +4,11 @@ drawer handles and the object), with Gaussian action noise.
 A skill is a list of phases. Each phase computes a target (tcp position, gripper yaw, gripper
 command) from `info` and ends when its condition holds or after its step budget. The action is a
 proportional move towards the target, saturated at the env's per-step limits, plus N(0, noise^2)
-on every dimension, clipped to [-1, 1].
+on every dimension, clipped to +-ACTION_LIMIT.
+
+Why the numbers: the gripper command is always CLOSE (+0.7) or OPEN (-0.7), never "no opinion",
+because the env reads its sign as the desired state; and no scripted action reaches +-1, which a
+tanh-Gaussian policy could only fit with a broad distribution (roboverse's scripts do the same).
 """
 from __future__ import annotations
 
@@ -16,7 +20,8 @@ import numpy as np
 from robo_offline.sim import layout as L
 from robo_offline.sim.world import wrap_half_pi
 
-CLOSE, OPEN, KEEP = 1.0, -1.0, 0.0
+CLOSE, OPEN = 0.7, -0.7  # gripper commands (env: > 0 closed, <= 0 open)
+ACTION_LIMIT = 0.9  # every scripted action, noise included, stays within +-ACTION_LIMIT
 
 
 @dataclass
@@ -94,12 +99,14 @@ class Skill:
         return self.idle_action(info)
 
     def idle_action(self, info: dict) -> np.ndarray:
-        """After the script: hold still, keep the gripper as it is."""
-        return np.array([0.0, 0.0, 0.0, 0.0, KEEP])
+        """After the script: hold the last phase's target pose (so that noise does not make the arm
+        wander from where the script left it) and say which gripper state to keep: the current one."""
+        pos, yaw, _ = self.phases[-1].target(info)
+        return move_action(info, pos, yaw, CLOSE if info["gripper_closed"] else OPEN)
 
     def act(self, obs, info: dict) -> np.ndarray:
         a = self.clean_action(obs, info)
         self.steps += 1
         if self.noise > 0:
             a = a + self.rng.normal(0.0, self.noise, size=a.shape)
-        return np.clip(a, -1.0, 1.0).astype(np.float32)
+        return np.clip(a, -ACTION_LIMIT, ACTION_LIMIT).astype(np.float32)

@@ -40,18 +40,51 @@ class Sequence(Skill):
         return self.children[self.index].act(obs, info)
 
     def succeeded(self, info):
-        return self.children[-1].succeeded(info)
+        """Every child's goal holds now (a later child must not undo an earlier one's work)."""
+        return self.index == len(self.children) - 1 and all(c.succeeded(info) for c in self.children)
+
+
+def _chain(noise: float, seed: int | None, *makers) -> list[Skill]:
+    """Children built by `makers` (each (noise, seed) -> Skill), seeded independently from `seed`."""
+    seeds = np.random.SeedSequence(seed).spawn(len(makers))
+    return [make(noise, s) for make, s in zip(makers, seeds)]
+
+
+def _close_top(noise, seed):
+    return CloseDrawer(noise, seed, drawer=0)
+
+
+def _open_bottom(noise, seed):
+    return OpenDrawer(noise, seed, drawer=1)
 
 
 class CloseTopOpenBottom(Sequence):
-    """close_top_open_bottom: close the top drawer, open the bottom one, grasp the object in it."""
+    """close_top_open_bottom (DrawerCloseOpenGrasp's prior data): close the top drawer, open the
+    bottom one; each ends released in the neutral region. It never touches the object."""
 
     name = "close_top_open_bottom"
 
     def __init__(self, noise: float = 0.1, seed: int | None = None):
-        seeds = np.random.SeedSequence(seed).spawn(3)
-        super().__init__([CloseDrawer(noise, seeds[0], drawer=0), OpenDrawer(noise, seeds[1], drawer=1),
-                          Grasp(noise, seeds[2])], noise, seed)
+        super().__init__(_chain(noise, seed, _close_top, _open_bottom), noise, seed)
+
+
+class CloseTopOpenBottomGrasp(Sequence):
+    """close_top_open_bottom_grasp: the whole DrawerCloseOpenGrasp chain, prior then task skill
+    (what a stitched policy must do; used to size the horizon)."""
+
+    name = "close_top_open_bottom_grasp"
+
+    def __init__(self, noise: float = 0.1, seed: int | None = None):
+        super().__init__(_chain(noise, seed, _close_top, _open_bottom, Grasp), noise, seed)
+
+
+class OpenDrawerGrasp(Sequence):
+    """open_drawer_grasp: the whole DrawerGrasp chain, open_drawer (released, neutral) then grasp."""
+
+    name = "open_drawer_grasp"
+
+    def __init__(self, noise: float = 0.1, seed: int | None = None):
+        super().__init__(_chain(noise, seed, OpenDrawer, Grasp), noise, seed)
 
 
 class Reach(Skill):

@@ -29,7 +29,9 @@ CASES = [
     ("grasp", "robo_offline/DrawerCloseOpenGrasp-v1", "bottom_open", {}),
     ("lift", "robo_offline/Grasp-v1", "random", {}),
     ("place", "robo_offline/Grasp-v1", "random", {}),
+    ("open_drawer_grasp", "robo_offline/DrawerGrasp-v1", "closed", {}),
     ("close_top_open_bottom", "robo_offline/DrawerCloseOpenGrasp-v1", "top_open", {}),
+    ("close_top_open_bottom_grasp", "robo_offline/DrawerCloseOpenGrasp-v1", "top_open", {}),
     ("play", "robo_offline/GoalReach-v1", "random", {}),
 ]
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from robo_offline.sim import layout as L
-from robo_offline.skills.base import CLOSE, KEEP, OPEN, Phase, Skill, near
+from robo_offline.skills.base import CLOSE, OPEN, Phase, Skill, near
 
 LIFTED = 0.06
 CARRY_Z = 0.17
@@ -140,9 +140,6 @@ class Place(Skill):
             Phase("rise", rise, lambda i, t: near(i, rise(i)[0], 0.02), 6),
         ]
         return phases
-
-    def idle_action(self, info):
-        return np.array([0.0, 0.0, 0.0, 0.0, KEEP])
 
     def succeeded(self, info):
         pos = np.asarray(info["object_pos"])

@@ -42,11 +42,6 @@ class Task:
         return SHAPE_NAMES[rng.integers(len(SHAPE_NAMES))], COLOUR_NAMES[rng.integers(len(COLOUR_NAMES))]
 
     @staticmethod
-    def sample_robot_start(rng: np.random.Generator) -> tuple[np.ndarray, float]:
-        tcp = L.HOME_TCP + rng.uniform([-0.05, -0.06, -0.03], [0.05, 0.06, 0.03])
-        return tcp, float(rng.uniform(-0.3, 0.3))
-
-    @staticmethod
     def table_object(rng, shape: str, colour: str, where: str) -> ObjectSpec:
         """An object resting on the table (`where="table"`) or in the tray (`"tray"`)."""
         hh = SHAPES[shape].half_height

@@ -15,7 +15,7 @@ class DrawerOpenTask(Task):
     def configure(self, world, rng):
         shape, colour = self.sample_object(rng)
         obj = self.table_object(rng, shape, colour, "table" if rng.random() < 0.5 else "tray")
-        tcp, yaw = self.sample_robot_start(rng)
+        tcp, yaw = L.sample_neutral_pose(rng)
         world.reset_scene([0.0, 0.0], tcp, yaw, False, [obj])
 
     def success(self, world):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from robo_offline.sim import layout as L
 from robo_offline.sim.world import World
 from robo_offline.tasks.base import Task
 
@@ -46,10 +47,10 @@ class GoalReachTask(Task):
         where = lambda: "table" if rng.random() < 0.5 else "tray"  # noqa: E731
         start_obj = self.table_object(rng, shape, colour, where())
         start_drawer = self._sample_drawer(rng)
-        start_tcp, start_yaw = self.sample_robot_start(rng)
+        start_tcp, start_yaw = L.sample_neutral_pose(rng)
         goal_obj = self.table_object(rng, shape, colour, where())
         goal_drawer = self._sample_drawer(rng)
-        goal_tcp, goal_yaw = self.sample_robot_start(rng)
+        goal_tcp, goal_yaw = L.sample_neutral_pose(rng)
         # pose the world in the goal state, photograph it, then set the start state
         world.reset_scene([goal_drawer, 0.0], goal_tcp, goal_yaw, False, [goal_obj])
         self.desired_goal = self.achieved_goal(world)

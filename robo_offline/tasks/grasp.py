@@ -2,6 +2,7 @@
 it: success = object held by the gripper with its centre at z >= 0.09 m (table top z = 0)."""
 from __future__ import annotations
 
+from robo_offline.sim import layout as L
 from robo_offline.tasks.base import LIFT_ABOVE_TABLE_Z, Task
 
 
@@ -14,7 +15,7 @@ class GraspTask(Task):
         shape, colour = self.sample_object(rng)
         where = self.start if self.start != "random" else ("table" if rng.random() < 0.5 else "tray")
         obj = self.table_object(rng, shape, colour, where)
-        tcp, yaw = self.sample_robot_start(rng)
+        tcp, yaw = L.sample_neutral_pose(rng)
         world.reset_scene([0.0, 0.0], tcp, yaw, False, [obj])
 
     def success(self, world):
