@@ -53,7 +53,7 @@ class RoboOfflineEnv(gym.Env):
         self.obs_mode = obs_mode
         self.world = World(image_size=self.image_size, render_size=RENDER_SIZE)
         if obs_mode == "state":
-            obs = {"state": spaces.Box(-np.inf, np.inf, (PRIVILEGED_STATE_DIM,), np.float32)}
+            obs = {"state": spaces.Box(-5.0, 5.0, (PRIVILEGED_STATE_DIM,), np.float32)}  # metres, radians: all well inside
         else:
             img = spaces.Box(0, 255, (self.image_size, self.image_size, 3), np.uint8)
             state = spaces.Box(np.array([-2, -2, -2, -np.pi, 0, 0], np.float32),

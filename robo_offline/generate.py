@@ -12,7 +12,8 @@ import sys
 
 from omegaconf import DictConfig, OmegaConf
 
-from robo_offline.data.writer import generate_dataset
+from robo_offline.data.recipes import normalise_recipe
+from robo_offline.data.writer import default_dataset_name, generate_dataset
 from robo_offline.errors import UserError
 
 
@@ -40,6 +41,10 @@ def run(cfg: DictConfig) -> str:
     overwrite = cfg.get("overwrite", False)
     if not isinstance(overwrite, bool):
         raise UserError(f"overwrite={overwrite!r} must be true or false")
+    # the same id `train`'s ensure_dataset looks for: the recipe's own name only at its defaults
+    recipe = normalise_recipe(recipe)
+    name = cfg.get("name") or default_dataset_name(recipe, recipe["episodes"] if episodes is None else episodes,
+                                                   seed, cfg.get("max_episode_steps"))
     summary = generate_dataset(
         recipe,
         episodes=episodes,
@@ -47,7 +52,7 @@ def run(cfg: DictConfig) -> str:
         workers=cfg.get("workers", "auto"),
         store=cfg.get("store"),
         overwrite=overwrite,
-        name=cfg.get("name"),
+        name=name,
         max_episode_steps=cfg.get("max_episode_steps"),
         progress=bool(cfg.get("progress", True)),
         command=_command(),

@@ -37,6 +37,7 @@ class IQLConfig:
     gamma: float = 0.99
     tau: float = 5e-3
     reward_scale: float = 1.0
+    reward_bias: float = 0.0  # r * reward_scale + reward_bias; -1 for sparse 0/1 tasks (IQL's antmaze setting)
     expectile: float = 0.7  # 0.9 for sparse goal-reaching rewards
     beta: float = 3.0  # inverse temperature of the advantage weights
     max_weight: float = 100.0
@@ -83,7 +84,7 @@ class IQLAgent(Agent):
         cfg, nets = self.cfg, self.nets
         q, target_q, value, actor = nets["q"], nets["target_q"], nets["value"], nets["actor"]
         state, next_state, action = batch["state"], batch["next_state"], batch["action"]
-        reward = batch["reward"] * cfg.reward_scale
+        reward = batch["reward"] * cfg.reward_scale + cfg.reward_bias
         not_done = 1.0 - batch["terminated"]
         image, next_image = self.encoder_inputs(batch)  # random-shifted images, or states in state mode
 
