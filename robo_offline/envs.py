@@ -3,7 +3,7 @@ one task (robo_offline.tasks), and the registration of the `robo_offline/<Task>-
 
 Observation (`obs_mode="image"`, default): Dict(image uint8 (H, W, 3), state float32 (6,) = tcp
 x, y, z, gripper yaw, gripper opening, gripper command), plus `desired_goal` uint8 (H, W, 3) for
-GoalReach-v1. `obs_mode="state"`: Dict(state float32 (22,)) = the privileged state of
+GoalReach-v1. `obs_mode="state"`: Dict(state float32 (24,)) = the privileged state of
 robo_offline.privileged_state, and no camera call at all (about twice the steps per second).
 Action: float32 Box [-1, 1]^5 = (dx, dy, dz, dyaw, gripper): position deltas of up to 0.03 m
 and yaw deltas of up to 0.25 rad per step; the gripper closes where action[4] > 0 and opens

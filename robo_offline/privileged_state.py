@@ -6,21 +6,25 @@ Besides absolute positions it holds the vectors from the end-effector to the gra
 both drawer handles: a grasp or handle decision is a sharp function of such a difference, which an
 MLP on absolute positions learns poorly (DESIGN.md 4b measured 0/30 vs 26/30 for BC).
 
-Order (22 floats), metres and radians, world frame:
+Angles enter as (cos 2a, sin 2a): the two-finger gripper looks the same after a half turn, so
+the env wraps its yaw to [-pi/2, pi/2), and a raw wrapped angle jumps from +pi/2 to -pi/2 at the
+very yaw the drawer skills use; the doubled angle's cosine and sine are continuous there.
+
+Order (24 floats), metres, world frame:
 
 | index | field |
 | --- | --- |
 | 0-2 | end-effector (tcp) position |
-| 3 | gripper yaw (wrapped to [-pi/2, pi/2)) |
-| 4 | gripper opening |
-| 5 | gripper commanded closed (0/1) |
-| 6-7 | drawer openings (top, bottom) |
-| 8-10 | object centre |
-| 11 | object held (0/1) |
-| 12-14 | grasp point minus tcp |
-| 15 | grasp yaw minus gripper yaw (wrapped) |
-| 16-18 | top drawer handle gap minus tcp |
-| 19-21 | bottom drawer handle gap minus tcp |
+| 3-4 | gripper yaw as cos 2a, sin 2a |
+| 5 | gripper opening |
+| 6 | gripper commanded closed (0/1) |
+| 7-8 | drawer openings (top, bottom) |
+| 9-11 | object centre |
+| 12 | object held (0/1) |
+| 13-15 | grasp point minus tcp |
+| 16-17 | grasp yaw minus gripper yaw as cos 2a, sin 2a |
+| 18-20 | top drawer handle gap minus tcp |
+| 21-23 | bottom drawer handle gap minus tcp |
 """
 from __future__ import annotations
 
@@ -28,15 +32,16 @@ import numpy as np
 
 STATE_INFO_KEYS = ("ee_pos", "ee_yaw", "gripper_opening", "gripper_closed", "drawer_opening",
                    "object_pos", "object_grasped", "grasp_pos", "grasp_yaw", "handle_pos")
-PRIVILEGED_STATE_DIM = 22
+PRIVILEGED_STATE_DIM = 24
 
 
-def _wrap_half_pi(a: np.ndarray) -> np.ndarray:
-    return (a + np.pi / 2) % np.pi - np.pi / 2
+def _half_turn_angle(a: np.ndarray) -> np.ndarray:
+    """(..., 1) angles -> (..., 2) = cos 2a, sin 2a: continuous, and the same for a and a + pi."""
+    return np.concatenate([np.cos(2 * a), np.sin(2 * a)], axis=-1)
 
 
 def privileged_state(info: dict) -> np.ndarray:
-    """float32 (..., 22) from one step's info (scalars, (3,) ...) or stacked infos ((F,), (F, 3) ...)."""
+    """float32 (..., 24) from one step's info (scalars, (3,) ...) or stacked infos ((F,), (F, 3) ...)."""
     missing = [k for k in STATE_INFO_KEYS if k not in info]
     if missing:
         raise KeyError(f"info lacks {missing} needed for the privileged state")
@@ -49,11 +54,11 @@ def privileged_state(info: dict) -> np.ndarray:
     handles = np.asarray(info["handle_pos"], dtype=np.float64).reshape(*lead, 2, 3)
     ee_yaw = scalar("ee_yaw")
     parts = [
-        ee, ee_yaw, scalar("gripper_opening"), scalar("gripper_closed"),
+        ee, _half_turn_angle(ee_yaw), scalar("gripper_opening"), scalar("gripper_closed"),
         np.asarray(info["drawer_opening"], dtype=np.float64).reshape(*lead, 2),
         np.asarray(info["object_pos"], dtype=np.float64), scalar("object_grasped"),
         np.asarray(info["grasp_pos"], dtype=np.float64) - ee,
-        _wrap_half_pi(scalar("grasp_yaw") - ee_yaw),
+        _half_turn_angle(scalar("grasp_yaw") - ee_yaw),
         handles[..., 0, :] - ee, handles[..., 1, :] - ee,
     ]
     return np.concatenate(parts, axis=-1).astype(np.float32)

@@ -25,10 +25,14 @@ def test_privileged_state_layout_and_stacking():
     s = privileged_state(info)
     assert s.shape == (PRIVILEGED_STATE_DIM,) and s.dtype == np.float32
     np.testing.assert_allclose(s[0:3], info["ee_pos"], atol=1e-6)
-    np.testing.assert_allclose(s[6:8], info["drawer_opening"], atol=1e-6)
-    np.testing.assert_allclose(s[12:15], info["grasp_pos"] - info["ee_pos"], atol=1e-6)
-    np.testing.assert_allclose(s[16:19], info["handle_pos"][0] - info["ee_pos"], atol=1e-6)
-    np.testing.assert_allclose(s[19:22], info["handle_pos"][1] - info["ee_pos"], atol=1e-6)
+    np.testing.assert_allclose(s[3:5], [np.cos(2 * info["ee_yaw"]), np.sin(2 * info["ee_yaw"])], atol=1e-6)
+    np.testing.assert_allclose(s[7:9], info["drawer_opening"], atol=1e-6)
+    np.testing.assert_allclose(s[13:16], info["grasp_pos"] - info["ee_pos"], atol=1e-6)
+    np.testing.assert_allclose(s[18:21], info["handle_pos"][0] - info["ee_pos"], atol=1e-6)
+    np.testing.assert_allclose(s[21:24], info["handle_pos"][1] - info["ee_pos"], atol=1e-6)
+    # a half turn of the gripper is the same state: no jump where the wrapped yaw does
+    turned = privileged_state({**info, "ee_yaw": info["ee_yaw"] + np.pi, "grasp_yaw": info["grasp_yaw"] - np.pi})
+    np.testing.assert_allclose(turned, s, atol=1e-5)
     stacked = {k: np.stack([np.asarray(v)] * 4) for k, v in info.items() if not isinstance(v, str)}
     np.testing.assert_array_equal(privileged_state(stacked), np.stack([s] * 4))
     with pytest.raises(KeyError, match="grasp_pos"):
@@ -69,7 +73,7 @@ def test_state_buffer_rebuilds_the_env_state_from_stored_infos(tiny_store):
         replayed.append(env.step(action)[0]["state"])
     env.close()
     np.testing.assert_allclose(np.stack(replayed), buf.states[:6].numpy(), atol=1e-5)
-    with pytest.raises(UserError, match="22-d"):
+    with pytest.raises(UserError, match="24-d"):
         load_buffer([dataset_id], device="cpu", store=store, obs_mode="state", state_dim=6)
 
 
