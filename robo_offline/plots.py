@@ -51,3 +51,33 @@ def plot_learning_curve(csv_path: Path, out_path: Path) -> Path:
     fig.savefig(out_path, dpi=100)
     plt.close(fig)
     return out_path
+
+
+def plot_sweep_success(runs: dict[str, list[Path]], out_path: Path, title: str = "") -> Path:
+    """Evaluation success against gradient steps, one line per label (mean over its runs' seeds,
+    each seed faint behind it): the learning curves of a results table."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for label, run_dirs in sorted(runs.items()):
+        curves = [dict(read_metrics(r / "metrics.csv").get("eval/success_rate", [])) for r in run_dirs]
+        steps = sorted(set.intersection(*(set(c) for c in curves))) if curves else []
+        if not steps:
+            continue
+        line, = ax.plot(steps, [sum(c[s] for c in curves) / len(curves) for s in steps], marker="o",
+                        label=f"{label} ({len(curves)} seeds)")
+        for c in curves:
+            ax.plot(steps, [c[s] for s in steps], color=line.get_color(), alpha=0.25, linewidth=0.8)
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_xlabel("gradient step")
+    ax.set_ylabel("success rate")
+    ax.set_title(title)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    out_path = Path(out_path)
+    fig.savefig(out_path, dpi=100)
+    plt.close(fig)
+    return out_path

@@ -5,7 +5,7 @@ last `eval/success_rate` row of `metrics.csv`, from the experiment's own start) 
 evaluation written by `robo-offline eval` into `<run>/eval/episodes_seed*_<kwargs>.csv` (e.g. the
 task-data start, `start-open`). Rows are (experiment, agent); a cell is the mean success over
 seeds with a 95% Student-t interval across seeds, then the per-seed rates. Prints markdown and
-writes `results.json` beside the first root.
+writes `results.json` and `results_curve.png` (success against steps, per row) beside the first root.
 """
 from __future__ import annotations
 
@@ -73,7 +73,8 @@ def collect(roots: list[Path]) -> dict:
 
 
 def markdown(table: dict) -> str:
-    columns = sorted({c for cols in table.values() for c in cols if c != "steps"})
+    extra = sorted({c for cols in table.values() for c in cols if c not in ("steps", "final eval")})
+    columns = ["final eval", *extra]
     lines = ["| experiment | agent | steps | " + " | ".join(columns) + " |",
              "| --- | --- | --- | " + " | ".join("---" for _ in columns) + " |"]
     for (experiment, agent), cols in sorted(table.items()):
@@ -92,10 +93,14 @@ def markdown(table: dict) -> str:
 
 
 def run(cfg) -> None:
+    from robo_offline.plots import plot_sweep_success
+
     roots = [Path(r) for r in cfg.roots]
     table = collect(roots)
-    text = markdown(table)
-    print(text)
+    print(markdown(table))
     out = roots[0].parent / "results.json"
     out.write_text(json.dumps({f"{e}/{a}": cols for (e, a), cols in table.items()}, indent=1))
-    print(f"\nper-seed values: {out}")
+    runs = {f"{root.name}/{agent.name}": sorted(agent.glob("seed*")) for root in roots for agent in root.iterdir()
+            if agent.is_dir()}
+    curve = plot_sweep_success(runs, roots[0].parent / "results_curve.png", title=roots[0].name)
+    print(f"\nper-seed values: {out}\nlearning curves: {curve}")

@@ -53,6 +53,7 @@ class CQLConfig:
     max_q_backup: bool = False
     max_q_backup_actions: int = 10
     policy_eval_start: int = 10000  # BC warm start: actor maximises log pi(a_data|s) before this step
+    warm_start_entropy: bool = True  # rlkit's warm start keeps the entropy bonus; False: pure likelihood
     # CQL part
     cql_alpha: float = 1.0  # min_q_weight
     cql_temp: float = 1.0
@@ -147,7 +148,8 @@ class CQLAgent(Agent):
             proj = q.project(feat, state)  # (E, B, H): the image part of Q's first layer, once per image
             q_pi = q.from_projection(proj.detach(), pi_actions[:, :1], detach_params=True).min(0).values[:, 0]
             sac_loss = (alpha * pi_logp[:, 0] - q_pi).mean()
-            bc_loss = (alpha * pi_logp[:, 0] - actor.log_prob(mean, log_std, action)).mean()
+            bc_entropy = alpha * pi_logp[:, 0] if cfg.warm_start_entropy else torch.zeros_like(pi_logp[:, 0])
+            bc_loss = (bc_entropy - actor.log_prob(mean, log_std, action)).mean()
             warm = (self._step_t < cfg.policy_eval_start).float()
             actor_loss = warm * bc_loss + (1.0 - warm) * sac_loss
 

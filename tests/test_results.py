@@ -1,0 +1,61 @@
+"""The results table: per-seed final evaluations, extra `eval` CSVs, mean and 95% t-interval."""
+from __future__ import annotations
+
+import csv
+import math
+from pathlib import Path
+
+import pytest
+from omegaconf import OmegaConf
+
+from robo_offline.errors import UserError
+from robo_offline.results import collect, markdown, mean_ci95, run
+
+
+def write_run(root: Path, agent: str, seed: int, evals: list[tuple[int, float]], extra: dict[str, list[int]]):
+    run_dir = root / agent / f"seed{seed}"
+    (run_dir / "eval").mkdir(parents=True)
+    with (run_dir / "metrics.csv").open("w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["step", "critic_loss", "eval/success_rate"])
+        for step, rate in evals:
+            w.writerow([step - 1, 1.0, ""])
+            w.writerow([step, 0.5, rate])
+    for tag, outcomes in extra.items():
+        with (run_dir / "eval" / f"episodes_seed0_{tag}.csv").open("w", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=["episode", "seed", "success", "length", "return"])
+            w.writeheader()
+            w.writerows({"episode": i, "seed": i, "success": s, "length": 5, "return": s} for i, s in enumerate(outcomes))
+
+
+def test_mean_ci95_matches_the_t_interval():
+    mean, half = mean_ci95([0.8, 0.9, 1.0])
+    assert mean == pytest.approx(0.9)
+    assert half == pytest.approx(4.303 * 0.1 / math.sqrt(3), rel=1e-4)
+    assert mean_ci95([0.5]) == (0.5, 0.0)
+
+
+def test_table_takes_the_last_evaluation_and_extra_evals(tmp_path):
+    root = tmp_path / "cog_x"
+    write_run(root, "cql", 0, [(5, 0.1), (10, 0.9)], {"start-open": [1, 1, 0, 1]})
+    write_run(root, "cql", 1, [(5, 0.2), (10, 0.7)], {})
+    write_run(root, "bc", 0, [(10, 0.0)], {})
+    table = collect([root])
+    assert table[("cog_x", "cql")]["final eval"] == {0: 0.9, 1: 0.7}
+    assert table[("cog_x", "cql")]["steps"] == {0: 10, 1: 10}
+    assert table[("cog_x", "cql")]["eval start-open"] == {0: 0.75}
+    text = markdown(table)
+    assert "| cog_x | cql | 10 | 0.80 ± 1.27 (0.90, 0.70) | 0.75 ± 0.00 (0.75) |" in text
+    assert "| cog_x | bc | 10 | 0.00 ± 0.00 (0.00) |  |" in text
+
+
+def test_run_writes_json_and_curve_and_rejects_empty_roots(tmp_path, capsys):
+    root = tmp_path / "cog_y"
+    write_run(root, "iql", 0, [(5, 0.5), (10, 1.0)], {})
+    run(OmegaConf.create({"roots": [str(root)]}))
+    assert (tmp_path / "results.json").is_file() and (tmp_path / "results_curve.png").is_file()
+    assert "| cog_y | iql | 10 |" in capsys.readouterr().out
+    with pytest.raises(UserError, match="no runs"):
+        collect([tmp_path / "cog_y" / "iql"])
+    with pytest.raises(UserError, match="not a directory"):
+        collect([tmp_path / "missing"])
