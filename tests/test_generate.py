@@ -36,7 +36,8 @@ def test_cli_round_trip(tmp_path, monkeypatch, capsys):
     cli_main(list(args))
     out = capsys.readouterr().out.strip().splitlines()
     dataset_id = out[-1]
-    assert dataset_id == "robo_offline/DrawerGrasp/grasp_task-v1"
+    # not the recipe's defaults, so its own id: the one train's ensure_dataset looks for
+    assert dataset_id == f"robo_offline/DrawerGrasp/grasp_task_2ep_s4_T{STEPS}-v1"
 
     ds = minari.load_dataset(dataset_id)
     env = ds.recover_environment()
@@ -55,7 +56,7 @@ def test_cli_round_trip(tmp_path, monkeypatch, capsys):
             assert np.array_equal(obs["image"], ep.observations["image"][t + 1]), (i, t)
             assert reward == ep.rewards[t]
     env.close()
-    card = (store / "grasp_task.md").read_text()
+    card = (store / dataset_id / "card.md").read_text()
     assert dataset_id in card and "seed | 4" in card and "robo-offline generate" in card
 
     # refuses to overwrite, with one clear message
