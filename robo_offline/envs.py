@@ -19,51 +19,74 @@ from gymnasium import spaces
 from robo_offline.privileged_state import PRIVILEGED_STATE_DIM, privileged_state
 from robo_offline.sim import layout as L
 from robo_offline.sim.objects import SHAPES
-from robo_offline.sim.world import World
-from robo_offline.tasks import TASKS
+from robo_offline.tasks import TASKS, Task
 
 IMAGE_SIZES = (48, 64, 84, 128)
 RENDER_SIZE = 256
 STATE_DIM = 6
 ACTION_DIM = 5
 OBS_MODES = ("image", "state")
+RENDER_MODES = ("rgb_array",)
+ENTRY_POINT = "robo_offline.envs:RoboOfflineEnv"
+
+
+def task_and_spaces(task: str = "DrawerOpen", image_size: int = 48, render_mode: str | None = None,
+                    start: str | None = None, obs_mode: str = "image",
+                    **task_kwargs) -> tuple[Task, spaces.Dict, spaces.Box]:
+    """Check RoboOfflineEnv's arguments and build its task, observation and action spaces: all of
+    the env but the simulator, so that `env_spaces` works where pybullet is not installed."""
+    if task not in TASKS:
+        raise ValueError(f"unknown task {task!r}; choose one of {list(TASKS)}")
+    if isinstance(image_size, bool) or not isinstance(image_size, (int, np.integer)) \
+            or int(image_size) not in IMAGE_SIZES:
+        raise ValueError(f"image_size must be one of {list(IMAGE_SIZES)}, got {image_size!r}")
+    if render_mode is not None and render_mode not in RENDER_MODES:
+        raise ValueError(f"render_mode must be None or 'rgb_array', got {render_mode!r}")
+    if obs_mode not in OBS_MODES:
+        raise ValueError(f"obs_mode must be one of {list(OBS_MODES)}, got {obs_mode!r}")
+    task_cls = TASKS[task]
+    if task_kwargs and not task_cls.goal_conditioned:
+        raise TypeError(f"{task_cls.name} takes no extra arguments {sorted(task_kwargs)}")
+    task_obj = task_cls(start=start, **task_kwargs)
+    size = int(image_size)
+    if obs_mode == "state":
+        obs = {"state": spaces.Box(-5.0, 5.0, (PRIVILEGED_STATE_DIM,), np.float32)}  # metres, radians: all well inside
+    else:
+        img = spaces.Box(0, 255, (size, size, 3), np.uint8)
+        state = spaces.Box(np.array([-2, -2, -2, -np.pi, 0, 0], np.float32),
+                           np.array([2, 2, 2, np.pi, 0.2, 1], np.float32), dtype=np.float32)
+        obs = {"image": img, "state": state}
+    if task_obj.goal_conditioned and task_obj.want_goal_image and obs_mode == "image":
+        obs["desired_goal"] = spaces.Box(0, 255, (size, size, 3), np.uint8)
+    return task_obj, spaces.Dict(obs), spaces.Box(-1.0, 1.0, (ACTION_DIM,), np.float32)
+
+
+def env_spaces(env_id: str, env_kwargs: dict) -> tuple[spaces.Dict, spaces.Box]:
+    """The observation and action spaces of `gym.make(env_id, **env_kwargs)` for a robo_offline id,
+    with the same argument checks, without starting the simulator (training with evaluation off)."""
+    spec = gym.spec(env_id)
+    if spec.entry_point != ENTRY_POINT:
+        raise ValueError(f"{env_id} is not a robo_offline env (robo_offline/<Task>-v1), so only making it "
+                         "tells its spaces (train with evaluation on)")
+    _, observation_space, action_space = task_and_spaces(**{**spec.kwargs, **env_kwargs})
+    return observation_space, action_space
 
 
 class RoboOfflineEnv(gym.Env):
-    metadata = {"render_modes": ["rgb_array"], "render_fps": 25}
+    metadata = {"render_modes": list(RENDER_MODES), "render_fps": 25}
 
     def __init__(self, task: str = "DrawerOpen", image_size: int = 48, render_mode: str | None = None,
                  start: str | None = None, obs_mode: str = "image", **task_kwargs):
-        if task not in TASKS:
-            raise ValueError(f"unknown task {task!r}; choose one of {list(TASKS)}")
-        if isinstance(image_size, bool) or not isinstance(image_size, (int, np.integer)) \
-                or int(image_size) not in IMAGE_SIZES:
-            raise ValueError(f"image_size must be one of {list(IMAGE_SIZES)}, got {image_size!r}")
-        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(f"render_mode must be None or 'rgb_array', got {render_mode!r}")
-        if obs_mode not in OBS_MODES:
-            raise ValueError(f"obs_mode must be one of {list(OBS_MODES)}, got {obs_mode!r}")
-        task_cls = TASKS[task]
-        if task_kwargs and not task_cls.goal_conditioned:
-            raise TypeError(f"{task_cls.name} takes no extra arguments {sorted(task_kwargs)}")
-        self.task = task_cls(start=start, **task_kwargs)
+        self.task, self.observation_space, self.action_space = task_and_spaces(
+            task, image_size, render_mode, start, obs_mode, **task_kwargs)
         self.image_size = int(image_size)
         self.render_mode = render_mode
         self.horizon = self.task.horizon
         self.obs_mode = obs_mode
+        self._with_goal_image = "desired_goal" in self.observation_space.spaces
+        from robo_offline.sim.world import World  # pybullet loads with the first env, not on `import robo_offline`
+
         self.world = World(image_size=self.image_size, render_size=RENDER_SIZE)
-        if obs_mode == "state":
-            obs = {"state": spaces.Box(-5.0, 5.0, (PRIVILEGED_STATE_DIM,), np.float32)}  # metres, radians: all well inside
-        else:
-            img = spaces.Box(0, 255, (self.image_size, self.image_size, 3), np.uint8)
-            state = spaces.Box(np.array([-2, -2, -2, -np.pi, 0, 0], np.float32),
-                               np.array([2, 2, 2, np.pi, 0.2, 1], np.float32), dtype=np.float32)
-            obs = {"image": img, "state": state}
-        self._with_goal_image = self.task.goal_conditioned and self.task.want_goal_image and obs_mode == "image"
-        if self._with_goal_image:
-            obs["desired_goal"] = spaces.Box(0, 255, (self.image_size, self.image_size, 3), np.uint8)
-        self.observation_space = spaces.Dict(obs)
-        self.action_space = spaces.Box(-1.0, 1.0, (ACTION_DIM,), np.float32)
         self._initialised = False
 
     # ---------------------------------------------------------------- gym API
@@ -149,10 +172,10 @@ class RoboOfflineEnv(gym.Env):
 
 
 def register_envs() -> None:
-    """Register the five `robo_offline/<Task>-v1` ids (idempotent)."""
+    """Register the five `robo_offline/<Task>-v1` ids (idempotent). The entry point is a string and
+    this module imports the simulator only in RoboOfflineEnv, so registering needs no pybullet."""
     for name, cls in TASKS.items():
         env_id = f"robo_offline/{name}-v1"
         if env_id in gym.registry:
             continue
-        gym.register(id=env_id, entry_point="robo_offline.envs:RoboOfflineEnv",
-                     max_episode_steps=cls.horizon, kwargs={"task": name})
+        gym.register(id=env_id, entry_point=ENTRY_POINT, max_episode_steps=cls.horizon, kwargs={"task": name})

@@ -1,12 +1,16 @@
 """The five robo_offline envs: API contract (docs/interfaces.md), determinism, bad input."""
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import gymnasium as gym
 import numpy as np
 import pytest
 from gymnasium.utils.env_checker import check_env
 
 import robo_offline  # noqa: F401
+from robo_offline.envs import env_spaces
 from robo_offline.sim import layout as L
 
 ENV_IDS = [
@@ -152,6 +156,36 @@ def test_image_sizes(size):
     env = gym.make("robo_offline/GoalReach-v1", image_size=size)
     obs, _ = env.reset(seed=0)
     assert obs["image"].shape == (size, size, 3) and obs["desired_goal"].shape == (size, size, 3)
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_env_spaces_without_the_simulator_are_the_made_envs(env_id):
+    for kwargs in ({}, {"obs_mode": "state"}, {"image_size": 64}):
+        env = gym.make(env_id, **kwargs)
+        assert env_spaces(env_id, kwargs) == (env.observation_space, env.action_space)
+        env.close()
+    with pytest.raises(ValueError, match="unknown start"):
+        env_spaces(env_id, {"start": "bogus"})
+
+
+def test_simulator_import_prints_nothing_and_restores_the_streams():
+    """pybullet's build-time banner stays out of users' output; a failed import (not installed)
+    leaves stderr working and names the fix; a later one succeeds."""
+    script = "\n".join([
+        "import sys",
+        "sys.modules['pybullet'] = None",
+        "from robo_offline.errors import UserError",
+        "try:",
+        "    import robo_offline.sim.world",
+        "except UserError as err:",
+        "    print('missing' if 'pip install pybullet' in str(err) else err, file=sys.stderr)",
+        "del sys.modules['pybullet']",
+        "import gymnasium as gym, robo_offline",
+        "env = gym.make('robo_offline/DrawerOpen-v1'); env.reset(seed=0); env.close()",
+        "print('made')",
+    ])
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, "made\n", "missing\n")
 
 
 @pytest.mark.parametrize("size", [32, 50, 256, 48.0, True, "48"])

@@ -10,11 +10,11 @@ import time
 
 import gymnasium as gym
 import numpy as np
-import pybullet as p
 
 import robo_offline  # noqa: F401
 from robo_offline.bench.common import cpu_device, figure
 from robo_offline.sim import world as W
+from robo_offline.sim.bullet import pybullet as p
 
 ENV_IDS = ["DrawerOpen-v1", "Grasp-v1", "DrawerGrasp-v1", "DrawerCloseOpenGrasp-v1", "GoalReach-v1"]
 COMMAND = "make bench"

@@ -76,3 +76,8 @@ def sample_neutral_pose(rng: np.random.Generator) -> tuple[np.ndarray, float]:
 
 def drawer_floor_z(drawer: int) -> float:
     return float(DRAWER_JOINT_Z[drawer] + DRAWER_FLOOR_LOCAL_Z)
+
+
+def wrap_half_pi(a: float) -> float:
+    """Wrap an angle to [-pi/2, pi/2) (the gripper is symmetric under a half turn)."""
+    return (a + np.pi / 2) % np.pi - np.pi / 2

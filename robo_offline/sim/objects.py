@@ -5,14 +5,14 @@ on its bottom face). `grasp_offset` is the point between the fingers for a good 
 `grasp_yaw_period` the symmetry of the grasp: the gripper closes across the object's local y
 axis, so the gripper yaw for a grasp is object yaw + k * period.
 Visual shapes are low-poly (a cylinder is an octagonal prism) because each triangle is paid
-for at every camera call.
+for at every camera call. This module is the catalogue only (no pybullet): tasks draw objects from
+it, and robo_offline.sim.world builds their bodies.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import numpy as np
-import pybullet as p
 
 COLOURS: dict[str, tuple[float, float, float, float]] = {
     "red": (0.9, 0.1, 0.1, 1.0),
@@ -56,7 +56,7 @@ SHAPE_NAMES = tuple(SHAPES)
 COLOUR_NAMES = tuple(COLOURS)
 
 
-def _prism_mesh(radius: float, half_height: float, sides: int = 8):
+def prism_mesh(radius: float, half_height: float, sides: int = 8):
     verts, normals, idx = [], [], []
     for k in range(sides):
         a0, a1 = 2 * np.pi * k / sides, 2 * np.pi * (k + 1) / sides
@@ -80,56 +80,11 @@ def _prism_mesh(radius: float, half_height: float, sides: int = 8):
     return verts, normals, idx
 
 
-class ObjectFactory:
-    """Creates object bodies in one PyBullet client, caching collision and visual shapes."""
+@dataclass
+class ObjectSpec:
+    """One object of an episode, as a task draws it and the world builds it."""
 
-    def __init__(self, cid: int):
-        self.cid = cid
-        self._collision: dict[str, int] = {}
-        self._visual: dict[tuple[str, str], int] = {}
-
-    def _collision_shape(self, shape: Shape) -> int:
-        if shape.name not in self._collision:
-            kinds, kw = [], dict(halfExtents=[], radii=[], lengths=[], collisionFramePositions=[])
-            for kind, size, pos in shape.parts:
-                kinds.append(p.GEOM_BOX if kind == "box" else p.GEOM_CYLINDER)
-                kw["halfExtents"].append(list(size) if kind == "box" else [0, 0, 0])
-                kw["radii"].append(size[0] if kind == "cyl" else 0)
-                kw["lengths"].append(2 * size[1] if kind == "cyl" else 0)
-                kw["collisionFramePositions"].append(list(pos))
-            self._collision[shape.name] = p.createCollisionShapeArray(kinds, physicsClientId=self.cid, **kw)
-        return self._collision[shape.name]
-
-    def _visual_shape(self, shape: Shape, colour: str) -> int:
-        key = (shape.name, colour)
-        if key not in self._visual:
-            rgba = COLOURS[colour]
-            if len(shape.parts) == 1 and shape.parts[0][0] == "cyl":
-                r, hh = shape.parts[0][1]
-                v, n, i = _prism_mesh(r, hh)
-                vis = p.createVisualShape(p.GEOM_MESH, vertices=v, normals=n, indices=i, rgbaColor=rgba,
-                                          physicsClientId=self.cid)
-            else:
-                vis = p.createVisualShapeArray(
-                    [p.GEOM_BOX] * len(shape.parts),
-                    halfExtents=[list(s) for _, s, _ in shape.parts],
-                    visualFramePositions=[list(pos) for _, _, pos in shape.parts],
-                    rgbaColors=[rgba] * len(shape.parts),
-                    physicsClientId=self.cid,
-                )
-            self._visual[key] = vis
-        return self._visual[key]
-
-    def create(self, shape_name: str, colour: str, pos, yaw: float) -> int:
-        shape = SHAPES[shape_name]
-        body = p.createMultiBody(
-            baseMass=0.1,
-            baseCollisionShapeIndex=self._collision_shape(shape),
-            baseVisualShapeIndex=self._visual_shape(shape, colour),
-            basePosition=list(pos),
-            baseOrientation=p.getQuaternionFromEuler([0, 0, yaw]),
-            physicsClientId=self.cid,
-        )
-        p.changeDynamics(body, -1, lateralFriction=1.0, spinningFriction=0.001, rollingFriction=0.0001,
-                         physicsClientId=self.cid)
-        return body
+    shape: str
+    colour: str
+    pos: np.ndarray  # centre position (x, y, z)
+    yaw: float

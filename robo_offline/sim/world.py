@@ -19,14 +19,13 @@ joints are placed with `resetJointState`. No RNG is used here: the task passes e
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
-import pybullet as p
 
 from robo_offline.paths import ASSETS_DIR
 from robo_offline.sim import layout as L
-from robo_offline.sim.objects import SHAPES, ObjectFactory
+from robo_offline.sim.bullet import pybullet as p
+from robo_offline.sim.objects import COLOURS, SHAPES, ObjectSpec, Shape, prism_mesh
 
 TIMESTEP = 1.0 / 100.0
 SUBSTEPS = 4  # 0.04 s of simulated time per env step (25 Hz control)
@@ -49,19 +48,6 @@ CAMERA_TARGET = (0.47, -0.02, 0.07)
 CAMERA_FOV = 44.0
 
 
-@dataclass
-class ObjectSpec:
-    shape: str
-    colour: str
-    pos: np.ndarray  # centre position (x, y, z)
-    yaw: float
-
-
-def wrap_half_pi(a: float) -> float:
-    """Wrap an angle to [-pi/2, pi/2) (the gripper is symmetric under a half turn)."""
-    return (a + np.pi / 2) % np.pi - np.pi / 2
-
-
 def arm_ik(pos, yaw: float) -> list[float]:
     """Closed-form IK: tcp position + gripper yaw -> 5 arm joint angles, gripper pointing down."""
     x, y, z = float(pos[0]), float(pos[1]), float(pos[2])
@@ -76,6 +62,61 @@ def arm_ik(pos, yaw: float) -> list[float]:
     q3 = -math.pi / 2 - q1 - q2
     q4 = q0 - yaw
     return [q0, q1, q2, q3, q4]
+
+
+class ObjectFactory:
+    """Creates object bodies in one PyBullet client, caching collision and visual shapes."""
+
+    def __init__(self, cid: int):
+        self.cid = cid
+        self._collision: dict[str, int] = {}
+        self._visual: dict[tuple[str, str], int] = {}
+
+    def _collision_shape(self, shape: Shape) -> int:
+        if shape.name not in self._collision:
+            kinds, kw = [], dict(halfExtents=[], radii=[], lengths=[], collisionFramePositions=[])
+            for kind, size, pos in shape.parts:
+                kinds.append(p.GEOM_BOX if kind == "box" else p.GEOM_CYLINDER)
+                kw["halfExtents"].append(list(size) if kind == "box" else [0, 0, 0])
+                kw["radii"].append(size[0] if kind == "cyl" else 0)
+                kw["lengths"].append(2 * size[1] if kind == "cyl" else 0)
+                kw["collisionFramePositions"].append(list(pos))
+            self._collision[shape.name] = p.createCollisionShapeArray(kinds, physicsClientId=self.cid, **kw)
+        return self._collision[shape.name]
+
+    def _visual_shape(self, shape: Shape, colour: str) -> int:
+        key = (shape.name, colour)
+        if key not in self._visual:
+            rgba = COLOURS[colour]
+            if len(shape.parts) == 1 and shape.parts[0][0] == "cyl":
+                r, hh = shape.parts[0][1]
+                v, n, i = prism_mesh(r, hh)
+                vis = p.createVisualShape(p.GEOM_MESH, vertices=v, normals=n, indices=i, rgbaColor=rgba,
+                                          physicsClientId=self.cid)
+            else:
+                vis = p.createVisualShapeArray(
+                    [p.GEOM_BOX] * len(shape.parts),
+                    halfExtents=[list(s) for _, s, _ in shape.parts],
+                    visualFramePositions=[list(pos) for _, _, pos in shape.parts],
+                    rgbaColors=[rgba] * len(shape.parts),
+                    physicsClientId=self.cid,
+                )
+            self._visual[key] = vis
+        return self._visual[key]
+
+    def create(self, shape_name: str, colour: str, pos, yaw: float) -> int:
+        shape = SHAPES[shape_name]
+        body = p.createMultiBody(
+            baseMass=0.1,
+            baseCollisionShapeIndex=self._collision_shape(shape),
+            baseVisualShapeIndex=self._visual_shape(shape, colour),
+            basePosition=list(pos),
+            baseOrientation=p.getQuaternionFromEuler([0, 0, yaw]),
+            physicsClientId=self.cid,
+        )
+        p.changeDynamics(body, -1, lateralFriction=1.0, spinningFriction=0.001, rollingFriction=0.0001,
+                         physicsClientId=self.cid)
+        return body
 
 
 class World:
@@ -270,7 +311,7 @@ class World:
 
     @property
     def ee_yaw(self) -> float:
-        return wrap_half_pi(self._q[0] - self._q[4])
+        return L.wrap_half_pi(self._q[0] - self._q[4])
 
     @property
     def gripper_opening(self) -> float:

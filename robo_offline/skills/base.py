@@ -18,7 +18,6 @@ from typing import Callable
 import numpy as np
 
 from robo_offline.sim import layout as L
-from robo_offline.sim.world import wrap_half_pi
 
 CLOSE, OPEN = 0.7, -0.7  # gripper commands (env: > 0 closed, <= 0 open)
 ACTION_LIMIT = 0.9  # every scripted action, noise included, stays within +-ACTION_LIMIT
@@ -36,7 +35,7 @@ def move_action(info: dict, pos, yaw, grip: float) -> np.ndarray:
     a = np.zeros(5)
     a[:3] = (np.asarray(pos, dtype=np.float64) - info["ee_pos"]) / L.MAX_DPOS
     if yaw is not None:
-        a[3] = wrap_half_pi(yaw - info["ee_yaw"]) / L.MAX_DYAW
+        a[3] = L.wrap_half_pi(yaw - info["ee_yaw"]) / L.MAX_DYAW
     a[4] = grip
     return np.clip(a, -1.0, 1.0)
 
@@ -44,7 +43,7 @@ def move_action(info: dict, pos, yaw, grip: float) -> np.ndarray:
 def near(info: dict, pos, tol: float = 0.01, yaw=None, yaw_tol: float = 0.08) -> bool:
     ok = float(np.linalg.norm(np.asarray(info["ee_pos"]) - np.asarray(pos))) < tol
     if yaw is not None:
-        ok = ok and abs(wrap_half_pi(yaw - info["ee_yaw"])) < yaw_tol
+        ok = ok and abs(L.wrap_half_pi(yaw - info["ee_yaw"])) < yaw_tol
     return ok
 
 

@@ -1,11 +1,15 @@
 """What every task shares: object sampling, robot start poses, the common info keys."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from robo_offline.sim import layout as L
-from robo_offline.sim.objects import COLOUR_NAMES, SHAPE_NAMES, SHAPES
-from robo_offline.sim.world import ObjectSpec, World, wrap_half_pi
+from robo_offline.sim.objects import COLOUR_NAMES, SHAPE_NAMES, SHAPES, ObjectSpec
+
+if TYPE_CHECKING:  # tasks only call the world's methods: importing them needs no pybullet
+    from robo_offline.sim.world import World
 
 LIFT_ABOVE_TABLE_Z = 0.09  # object centre height that counts as "lifted" off the table or tray
 
@@ -73,7 +77,7 @@ class Task:
         # the equivalent grasp yaw (obj_yaw + k * period; period divides pi) nearest the preference
         pref = self.grasp_yaw_pref
         best = pref + ((obj_yaw - pref + period / 2) % period - period / 2)
-        return gp, float(wrap_half_pi(best))
+        return gp, float(L.wrap_half_pi(best))
 
     def object_lifted(self, world: World, min_z: float) -> bool:
         pos, _ = world.object_pose(0)

@@ -5,11 +5,15 @@ within 0.04 m of its goal position. The bottom drawer stays closed in start and 
 drawer is closed or open 0.07-0.15 m; the object rests on the table or in the tray."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from robo_offline.sim import layout as L
-from robo_offline.sim.world import World
 from robo_offline.tasks.base import Task
+
+if TYPE_CHECKING:
+    from robo_offline.sim.world import World
 
 DRAWER_TOLERANCE = 0.03
 OBJECT_TOLERANCE = 0.04
