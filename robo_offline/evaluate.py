@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import math
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -77,12 +78,19 @@ def evaluation_seeds(seed: int, episodes: int) -> list[int]:
     return [EVAL_SEED_OFFSET + seed * 10_000 + i for i in range(episodes)]
 
 
-def make_env(env_id: str, env_kwargs: dict, **extra) -> gym.Env:
-    """gym.make, with a bad env id or keyword turned into a message the user can act on."""
+@contextmanager
+def env_argument_errors(env_id: str, env_kwargs: dict):
+    """A bad env id or keyword, turned into a message the user can act on."""
     try:
-        return gym.make(env_id, **env_kwargs, **extra)
+        yield
     except (gym.error.Error, ValueError, TypeError) as err:
         raise UserError(f"cannot make env {env_id} with {env_kwargs}: {err}") from None
+
+
+def make_env(env_id: str, env_kwargs: dict, **extra) -> gym.Env:
+    """gym.make, with bad arguments reported as UserErrors."""
+    with env_argument_errors(env_id, env_kwargs):
+        return gym.make(env_id, **env_kwargs, **extra)
 
 
 def evaluate_policy(agent, env_id: str, env_kwargs: dict, episodes: int, seed: int,

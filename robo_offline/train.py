@@ -3,6 +3,7 @@
 Trains an agent on the experiment's datasets, logs to CSV and TensorBoard, evaluates in the
 environment every `eval_every` steps, checkpoints atomically, and resumes exactly when rerun in
 the same run directory. Everything lands in Hydra's run directory (`hydra.run.dir=<path>`).
+With `eval_every=0` and existing datasets it needs no simulator: pybullet need not be installed.
 """
 from __future__ import annotations
 
@@ -19,8 +20,9 @@ from tqdm import tqdm
 
 from robo_offline.agent_io import resolve_device
 from robo_offline.checkpoint import capture_rng_state, load_checkpoint, restore_rng_state, save_checkpoint
+from robo_offline.envs import env_spaces
 from robo_offline.errors import UserError
-from robo_offline.evaluate import evaluate_policy, make_env
+from robo_offline.evaluate import env_argument_errors, evaluate_policy, make_env
 from robo_offline.logger import MetricsLogger
 
 
@@ -56,20 +58,28 @@ def build_buffer(experiment: DictConfig, device: torch.device, obs_mode: str = "
     return load_buffer(specs, device=device, obs_mode=obs_mode)
 
 
-def check_env_matches_data(env_id: str, env_kwargs: dict, buffer) -> None:
+def evaluation_env_spaces(env_id: str, env_kwargs: dict, evaluate: bool):
+    """(observation space, action space) of the evaluation env, found before the data is loaded. With
+    `evaluate` the env is made, so a missing simulator stops the run now, not at its first evaluation;
+    without, the spaces come from the env's arguments alone and training needs no pybullet."""
+    if not evaluate:
+        with env_argument_errors(env_id, env_kwargs):
+            return env_spaces(env_id, env_kwargs)
     env = make_env(env_id, env_kwargs)
-    try:
-        space = env.observation_space
-        image = None if "image" not in space.spaces else tuple(np.roll(space["image"].shape, 1))
-        want = (image, space["state"].shape[0], env.action_space.shape[0])
-        have = (buffer.image_shape, buffer.state_dim, buffer.action_dim)
-        if want != have:
-            raise UserError(
-                f"the evaluation env {env_id} {env_kwargs} gives (images, state dim, action dim) {want} but "
-                f"the datasets give {have}; generate the data with the same image_size as "
-                "experiment.env_kwargs")
-    finally:
-        env.close()
+    env.close()
+    return env.observation_space, env.action_space
+
+
+def check_env_matches_data(env_id: str, env_kwargs: dict, env_space: tuple, buffer) -> None:
+    space, action_space = env_space
+    image = None if "image" not in space.spaces else tuple(np.roll(space["image"].shape, 1))
+    want = (image, space["state"].shape[0], action_space.shape[0])
+    have = (buffer.image_shape, buffer.state_dim, buffer.action_dim)
+    if want != have:
+        raise UserError(
+            f"the evaluation env {env_id} {env_kwargs} gives (images, state dim, action dim) {want} but "
+            f"the datasets give {have}; generate the data with the same image_size as "
+            "experiment.env_kwargs")
 
 
 def image_shape_list(buffer) -> list | None:
@@ -130,8 +140,9 @@ def run(cfg: DictConfig) -> None:
         raise UserError(f"obs={cfg.obs!r}; use obs=image or obs=state")
     env_kwargs = eval_env_kwargs(cfg)
 
+    env_space = evaluation_env_spaces(experiment.env, env_kwargs, evaluate=bool(cfg.eval_every))
     buffer = build_buffer(experiment, device, cfg.obs)
-    check_env_matches_data(experiment.env, env_kwargs, buffer)
+    check_env_matches_data(experiment.env, env_kwargs, env_space, buffer)
     agent_cfg = agent_config(cfg)
     agent_name = agent_cfg.pop("name")
     agent = make_agent(agent_name, image_shape=buffer.image_shape, state_dim=buffer.state_dim,

@@ -21,10 +21,13 @@ def store(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("minari_store")
 
 
-def cli(store: Path, *args: str, check: bool = True, timeout: float = 600) -> subprocess.CompletedProcess:
+def cli(store: Path, *args: str, check: bool = True, timeout: float = 600,
+        missing: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
+    """`robo-offline *args` in a subprocess; the modules in `missing` import there as if not installed."""
     env = {**os.environ, "MINARI_DATASETS_PATH": str(store)}
-    proc = subprocess.run([sys.executable, "-m", "robo_offline.cli", *args], env=env, capture_output=True,
-                          text=True, timeout=timeout)
+    entry = ["-m", "robo_offline.cli"] if not missing else \
+        ["-c", f"import sys; sys.modules.update(dict.fromkeys({list(missing)!r})); from robo_offline.cli import main; main()"]
+    proc = subprocess.run([sys.executable, *entry, *args], env=env, capture_output=True, text=True, timeout=timeout)
     if check and proc.returncode != 0:
         raise AssertionError(f"robo-offline {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
     return proc
@@ -54,6 +57,29 @@ def test_train_writes_checkpoint_metrics_tensorboard_and_curve(trained):
     assert rows[-1]["eval/success_rate"] != ""
     assert any(name.startswith("events.out.tfevents") for name in os.listdir(trained / "tensorboard"))
     assert (trained / "learning_curve.png").stat().st_size > 1000
+
+
+def test_train_needs_no_pybullet_with_evaluation_off(store, trained, tmp_path):
+    """A GPU machine with only torch: train from the datasets `trained` generated, pybullet unimportable
+    (both observation modes in one multirun process, to pay for the imports once)."""
+    command, *overrides = train_args(tmp_path, "steps=2", "obs=state,image", f"hydra.sweep.dir={tmp_path}",
+                                     "hydra.sweep.subdir=${obs}")
+    cli(store, command, "-m", *overrides, missing=("pybullet",))
+    for obs in ("state", "image"):
+        assert (tmp_path / obs / "checkpoints" / "last.pt").is_file()
+
+
+def test_evaluation_without_pybullet_stops_before_the_data_loads(monkeypatch):
+    from robo_offline.errors import UserError
+    from robo_offline.train import evaluation_env_spaces
+
+    monkeypatch.setitem(sys.modules, "pybullet", None)  # as where it is not installed
+    for module in ("robo_offline.sim.world", "robo_offline.sim.bullet"):
+        monkeypatch.delitem(sys.modules, module, raising=False)
+    with pytest.raises(UserError, match=r"pip install pybullet.*eval_every=0"):
+        evaluation_env_spaces("robo_offline/DrawerGrasp-v1", {}, evaluate=True)
+    space, _ = evaluation_env_spaces("robo_offline/DrawerGrasp-v1", {"obs_mode": "state"}, evaluate=False)
+    assert space["state"].shape == (24,)
 
 
 def test_eval_prints_success_rate_line_and_csv(store, trained, tmp_path):
