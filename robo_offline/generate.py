@@ -4,7 +4,8 @@ Runs the recipe's scripted skill in its env with parallel workers and writes the
 `robo_offline/<Env>/<recipe>-v1` (store: `datasets/` in the checkout, or MINARI_DATASETS_PATH),
 plus its card `<store>/<recipe>.md`. Prints the dataset id. An interrupted run (Ctrl-C, SIGKILL)
 leaves no dataset that looks complete; rerunning the same command finishes it, reusing the
-finished shards. See robo_offline/data/writer.py for how.
+finished shards. A second run of the same dataset started meanwhile waits for the first, then
+stops (the dataset exists) unless overwrite=true. See robo_offline/data/writer.py for how.
 """
 from __future__ import annotations
 

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -19,7 +20,7 @@ import numpy as np
 import pytest
 
 from robo_offline.data import ensure_dataset, episode_seed, generate_dataset
-from robo_offline.data.writer import SHARDS_DIRNAME, default_shard_size
+from robo_offline.data.writer import SHARDS_DIRNAME, default_shard_size, lock_path
 from robo_offline.errors import UserError
 
 TESTS_DIR = Path(__file__).resolve().parent
@@ -190,6 +191,61 @@ def test_ensure_dataset_generates_once(tmp_path):
     assert b == "robo_offline/TinyDrawer/tiny_prior-v1"
     meta = json.loads((store / b / "data" / "metadata.json").read_text())
     assert meta["total_episodes"] == 6
+
+
+def test_runs_of_the_same_dataset_at_once_wait_for_the_first(store, capsys):
+    """A (slow) run holds the dataset's lock; `ensure_dataset` of the same dataset waits and then uses
+    what it made, `generate_dataset` waits and then refuses to overwrite it."""
+    recipe, dataset_id = H.recipe(sleep=0.05, episodes=3), "robo_offline/TinyDrawer/tiny_prior-v1"
+    results: dict = {}
+
+    def run(key, fn, **kw):
+        try:
+            results[key] = fn(recipe, seed=0, workers=1, store=store, progress=False, **kw)
+        except Exception as err:  # noqa: BLE001  (checked below)
+            results[key] = err
+
+    first = threading.Thread(target=run, args=("first", generate_dataset))
+    first.start()
+    deadline = time.time() + 30
+    while not (lock_path(store, dataset_id).is_file() and lock_path(store, dataset_id).read_text().strip()):
+        assert time.time() < deadline, "the first run never took the lock"
+        time.sleep(0.01)
+    later = [threading.Thread(target=run, args=("ensure", ensure_dataset), kwargs={"episodes": 3}),
+             threading.Thread(target=run, args=("generate", generate_dataset))]
+    for thread in later:
+        thread.start()
+    err = ""
+    while err.count("waiting for it to finish") < 2:
+        assert time.time() < deadline and first.is_alive(), f"the later runs did not wait: {results} {err}"
+        err += capsys.readouterr().err
+        time.sleep(0.01)
+    for thread in (first, *later):
+        thread.join(60)
+    assert results["first"]["episodes"] == 3
+    assert results["ensure"] == dataset_id
+    assert isinstance(results["generate"], UserError) and "overwrite=true" in str(results["generate"])
+    assert minari.load_dataset(dataset_id).total_episodes == 3
+    assert not lock_path(store, dataset_id).exists()
+
+
+def test_a_lock_left_by_a_killed_run_does_not_block(store, capsys):
+    dataset_id = "robo_offline/TinyDrawer/tiny_prior-v1"
+    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+        import time
+        from pathlib import Path
+        from robo_offline.data.writer import dataset_lock
+        with dataset_lock(Path({str(store)!r}), {dataset_id!r}):
+            print("locked", flush=True)
+            time.sleep(120)
+        """)], stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline() == "locked\n"
+    holder.kill()
+    holder.wait()
+    assert lock_path(store, dataset_id).read_text().strip() == str(holder.pid)  # left behind, its holder dead
+    summary = generate_dataset(H.recipe(), episodes=2, seed=0, workers=1, store=store, progress=False)
+    assert summary["dataset_id"] == dataset_id and "waiting" not in capsys.readouterr().err
+    assert not lock_path(store, dataset_id).exists()
 
 
 def test_bad_recipe_and_workers(tmp_path):
