@@ -109,7 +109,9 @@ def eval_env_kwargs(cfg: DictConfig) -> dict:
 
 def agent_config(cfg: DictConfig) -> dict:
     """configs/agent/<name>.yaml, then the experiment's `agent_defaults` for the keys this agent
-    has (e.g. smaller MLPs for obs=state), then the command line's `agent.*` overrides."""
+    has (e.g. smaller MLPs for obs=state), then `agent_defaults.<agent name>` (keys for that agent
+    alone, e.g. CQL's target rate where IQL has a key of the same name), then the command line's
+    `agent.*` overrides."""
     from hydra.core.hydra_config import HydraConfig
 
     from robo_offline.algos import agent_class
@@ -117,9 +119,14 @@ def agent_config(cfg: DictConfig) -> dict:
     agent = OmegaConf.to_container(cfg.agent, resolve=True)
     fields = {f.name for f in dataclasses.fields(agent_class(agent["name"]).config_cls)}
     defaults = OmegaConf.to_container(cfg.experiment.get("agent_defaults") or OmegaConf.create({}), resolve=True)
+    own = defaults.get(agent["name"]) or {}
+    unknown = sorted(set(own) - fields)
+    if unknown:
+        raise UserError(f"experiment.agent_defaults.{agent['name']} has keys {unknown} that agent={agent['name']} "
+                        f"does not know; its keys are in configs/agent/{agent['name']}.yaml")
     cli = [o.lstrip("+") for o in HydraConfig.get().overrides.task if o.lstrip("+").startswith("agent.")]
     from_cli = OmegaConf.to_container(OmegaConf.from_dotlist(cli)).get("agent", {}) if cli else {}
-    return {**agent, **{k: v for k, v in defaults.items() if k in fields}, **from_cli}
+    return {**agent, **{k: v for k, v in defaults.items() if k in fields}, **own, **from_cli}
 
 
 def run(cfg: DictConfig) -> None:
