@@ -4,14 +4,17 @@ Each run directory `<root>/<agent>/seed<k>/` contributes its final in-training e
 last `eval/success_rate` row of `metrics.csv`, from the experiment's own start) and every extra
 evaluation written by `robo-offline eval` into `<run>/eval/episodes_seed*_<kwargs>.csv` (e.g. the
 task-data start, `start-open`). Rows are (experiment, agent); a cell is the mean success over
-seeds with a 95% Student-t interval across seeds, then the per-seed rates. Prints markdown and
-writes `results.json` and `results_curve.png` (success against steps, per row) beside the first root.
+seeds with a 95% Student-t interval across seeds, then the per-seed rates. A row's experiment is
+its root's name, or, where two roots share a name (the same experiment under different settings),
+the root's path below their common folder. Prints markdown and writes `results.json` and
+`results_curve.png` (success against steps, per row) into `out` (default: beside the first root).
 """
 from __future__ import annotations
 
 import csv
 import json
 import math
+import os
 import re
 from collections import defaultdict
 from pathlib import Path
@@ -53,14 +56,27 @@ def extra_evals(run: Path) -> dict[str, float]:
     return out
 
 
+def root_labels(roots: list[Path]) -> list[str]:
+    """Each root's name, or its path below the roots' common folder where names repeat (so two
+    sweeps of one experiment stay two rows instead of overwriting each other's seeds)."""
+    names = [r.name for r in roots]
+    if len(set(names)) == len(names):
+        return names
+    resolved = [r.resolve() for r in roots]
+    if len(set(resolved)) < len(resolved):
+        raise UserError(f"results: a root is listed twice in {[str(r) for r in roots]}")
+    common = Path(os.path.commonpath(resolved))
+    return [r.relative_to(common).as_posix() for r in resolved]
+
+
 def collect(roots: list[Path]) -> dict:
     """{(experiment, agent): {column: {seed: rate}}} plus the steps of the final evaluations."""
     table: dict = defaultdict(lambda: defaultdict(dict))
-    for root in roots:
+    for root, label in zip(roots, root_labels(roots)):
         if not root.is_dir():
             raise UserError(f"results: {root} is not a directory of runs (<root>/<agent>/seed<k>)")
         for run in sorted(root.glob("*/seed*")):
-            key, seed = (root.name, run.parent.name), int(run.name.removeprefix("seed"))
+            key, seed = (label, run.parent.name), int(run.name.removeprefix("seed"))
             final = final_eval(run)
             if final is not None:
                 table[key]["final eval"][seed] = final[0]
@@ -98,9 +114,11 @@ def run(cfg) -> None:
     roots = [Path(r) for r in cfg.roots]
     table = collect(roots)
     print(markdown(table))
-    out = roots[0].parent / "results.json"
+    folder = Path(cfg.out) if cfg.get("out") else roots[0].parent
+    folder.mkdir(parents=True, exist_ok=True)
+    out = folder / "results.json"
     out.write_text(json.dumps({f"{e}/{a}": cols for (e, a), cols in table.items()}, indent=1))
-    runs = {f"{root.name}/{agent.name}": sorted(agent.glob("seed*")) for root in roots for agent in root.iterdir()
-            if agent.is_dir()}
-    curve = plot_sweep_success(runs, roots[0].parent / "results_curve.png", title=roots[0].name)
+    runs = {f"{label}/{agent.name}": sorted(agent.glob("seed*")) for root, label in zip(roots, root_labels(roots))
+            for agent in root.iterdir() if agent.is_dir()}
+    curve = plot_sweep_success(runs, folder / "results_curve.png", title=roots[0].name)
     print(f"\nper-seed values: {out}\nlearning curves: {curve}")

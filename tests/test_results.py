@@ -59,3 +59,16 @@ def test_run_writes_json_and_curve_and_rejects_empty_roots(tmp_path, capsys):
         collect([tmp_path / "cog_y" / "iql"])
     with pytest.raises(UserError, match="not a directory"):
         collect([tmp_path / "missing"])
+
+
+def test_two_sweeps_of_one_experiment_stay_two_rows(tmp_path, capsys):
+    new, old = tmp_path / "cog_x", tmp_path / "archive" / "cog_x"
+    write_run(new, "cql", 0, [(10, 0.4)], {})
+    write_run(old, "cql", 0, [(10, 0.1)], {})
+    table = collect([new, old])
+    assert table[("cog_x", "cql")]["final eval"] == {0: 0.4}
+    assert table[("archive/cog_x", "cql")]["final eval"] == {0: 0.1}
+    run(OmegaConf.create({"roots": [str(new), str(old)], "out": str(tmp_path / "tables")}))
+    assert (tmp_path / "tables" / "results.json").is_file() and (tmp_path / "tables" / "results_curve.png").is_file()
+    with pytest.raises(UserError, match="listed twice"):
+        collect([new, new])
