@@ -6,6 +6,7 @@ Commands and the config each one starts from (in `configs/`):
   eval      -> eval.yaml      (robo_offline.evaluate.run)
   render    -> render.yaml    (robo_offline.render.run)
   results   -> results.yaml   (robo_offline.results.run)
+  qtrace    -> qtrace.yaml    (robo_offline.qtrace.run)
 """
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ COMMANDS = {
     "eval": ("eval", "robo_offline.evaluate"),
     "render": ("render", "robo_offline.render"),
     "results": ("results", "robo_offline.results"),
+    "qtrace": ("qtrace", "robo_offline.qtrace"),
 }
 
 

@@ -285,3 +285,17 @@ def test_cql_options_run():
         assert all(math.isfinite(float(v)) for v in m.values()), (opts, m)
     lag = agent("cql", lagrange=True)
     assert "alpha_prime" in lag.optimizers and "alpha_prime_loss" in lag.update(batch())
+
+
+@pytest.mark.parametrize("name,layout", [("cql", "shared"), ("iql", "cog"), ("awac", "shared")])
+def test_q_values_are_the_ensemble_minimum_at_the_given_actions(name, layout):
+    ag = agent(name, layout=layout)
+    o, actions = obs(), np.array([[0.5, -0.5], [0.0, 0.0], [-0.9, 0.9]], np.float32)
+    got = ag.q_values(o, actions)
+    b = {"image": torch.from_numpy(o["image"]).permute(2, 0, 1)[None], "state": torch.from_numpy(o["state"])[None]}
+    with torch.no_grad():
+        feat = ag.q_features(ag.nets["critic_encoder"](ag.encoder_inputs(b, augment=False)[0]))
+        want = ag.nets["q"](feat, b["state"], torch.from_numpy(actions)[None]).min(0).values[0].numpy()
+    assert got.shape == (3,) and np.allclose(got, want) and len(set(got.round(6))) == 3
+    with pytest.raises(ValueError, match="no Q function"):
+        agent("bc").q_values(o, actions)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import math
 import os
 import re
 import signal
@@ -193,3 +194,17 @@ def test_non_finite_loss_stops_saves_and_reports_the_step(store, tmp_path):
     step = int(re.search(r"at step (\d+)", proc.stderr).group(1))
     assert (run_dir / "checkpoints" / f"nonfinite_step{step}.pt").is_file()
     assert not (run_dir / "checkpoints" / "last.pt").exists()
+
+
+def test_qtrace_follows_the_skill_and_the_policy(store, trained, tmp_path):
+    ckpt = trained / "checkpoints" / "last.pt"
+    cli(store, "qtrace", f"checkpoint={ckpt}", "skill=open_drawer_grasp", "every=1000", f"out={tmp_path}")
+    rows = read_rows(tmp_path / "trace_seed0.csv")
+    script = [r for r in rows if r["rollout"] == "open_drawer_grasp"]
+    policy = [r for r in rows if r["rollout"] == "policy"]
+    assert script and policy and len(script) + len(policy) == len(rows)
+    assert all(math.isfinite(float(r[k])) for r in rows for k in ("q_taken", "q_policy"))
+    assert all(r["q_taken"] == r["q_policy"] for r in policy)  # the policy's rollout takes the policy's action
+    assert max(float(r["drawer_top"]) for r in script) > 0.1  # the scripted chain, not the 6-step policy, opens it
+    bad = cli(store, "qtrace", f"checkpoint={ckpt}", "skill=fly", check=False)
+    assert bad.returncode == 1 and "skill='fly'" in bad.stderr

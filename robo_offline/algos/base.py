@@ -149,6 +149,24 @@ class Agent:
         mean, log_std = actor(self.actor_features(self.encoder_inputs(batch, augment=False)[0]), batch["state"])
         return actor.mode(mean) if deterministic else actor.sample(mean, log_std, 1)[0][:, 0]
 
+    @torch.no_grad()
+    def q_values(self, obs: dict, actions: np.ndarray) -> np.ndarray:
+        """min over the Q ensemble of Q(s, a) for one env observation and (N, A) actions -> (N,).
+        For diagnostics (`robo-offline qtrace`): where the critic ranks the data's action, the
+        policy's and others."""
+        if "q" not in self.nets:
+            raise ValueError(f"agent {self.name} has no Q function")
+        batch = obs_to_batch(obs, self.device, self.image_shape, self.state_dim)
+        acts = torch.as_tensor(np.asarray(actions, dtype=np.float32), device=self.device)[None]
+        with self.autocast():
+            feat = self.q_features(self.nets["critic_encoder"](self.encoder_inputs(batch, augment=False)[0]))
+            q = self.nets["q"](feat, batch["state"], acts)
+        return q.min(0).values[0].float().cpu().numpy()
+
+    def q_features(self, critic_feat: torch.Tensor) -> torch.Tensor:
+        """The part of the critic encoder's output the Q heads read (IQL's also feeds V)."""
+        return critic_feat
+
     # ---- helpers --------------------------------------------------------------------------
     def build_critic(self, encoder_members: int) -> int:
         """Critic encoder, Q ensemble and their frozen Polyak targets, plus the actor's own CNN in

@@ -80,6 +80,9 @@ class IQLAgent(Agent):
             return feat, feat
         return feat[:-1], feat[-1:]
 
+    def q_features(self, critic_feat: torch.Tensor) -> torch.Tensor:
+        return self._split(critic_feat)[0]
+
     def compute_losses(self, batch: dict[str, torch.Tensor]):
         cfg, nets = self.cfg, self.nets
         q, target_q, value, actor = nets["q"], nets["target_q"], nets["value"], nets["actor"]
