@@ -1,4 +1,4 @@
-"""`robo-offline generate dataset=<recipe> episodes=<int> workers=<int|auto> seed=<int> overwrite=<bool>`.
+"""`robo-offline generate dataset=<recipe> episodes=<int> workers=<int|auto> seed=<int> overwrite=<bool> compress=<bool>`.
 
 Runs the recipe's scripted skill in its env with parallel workers and writes the Minari dataset
 `robo_offline/<Env>/<recipe>-v1` (store: `datasets/` in the checkout, or MINARI_DATASETS_PATH),
@@ -57,6 +57,7 @@ def run(cfg: DictConfig) -> str:
         max_episode_steps=cfg.get("max_episode_steps"),
         progress=bool(cfg.get("progress", True)),
         command=_command(),
+        compress=cfg.get("compress", True),
     )
     print(
         f"wrote {summary['episodes']} episodes, {summary['steps']} steps, {summary['bytes'] / 1e6:.1f} MB "

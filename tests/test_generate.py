@@ -96,8 +96,9 @@ def test_horizon_is_the_envs(tmp_path):
     assert s["steps"] == gym.spec("robo_offline/DrawerGrasp-v1").max_episode_steps == 70
     meta = json.loads((Path(s["path"]) / "data" / "metadata.json").read_text())
     assert meta["total_steps"] == 70
-    # raw uint8 frames (no lossy compression) + per-file/per-episode overhead (states, actions, infos)
-    assert 6912 * 71 / 70 < s["bytes_per_transition"] < 1.3 * 6912 * 71 / 70
+    # frames lossless gzip per episode (test_data: plain Minari reads the same frames); the issue's
+    # target is at most 0.35x the raw 6,912-byte frame (one episode here: file overhead included)
+    assert s["bytes_per_transition"] < 0.35 * 6912
 
 
 def test_prior_and_task_data_meet(tmp_path):
