@@ -3,6 +3,7 @@ hindsight goals, augmentation, and clear errors for bad datasets. Tiny stand-in 
 from __future__ import annotations
 
 import shutil
+import tracemalloc
 
 import data_helpers as H
 import h5py
@@ -11,8 +12,9 @@ import numpy as np
 import pytest
 import torch
 
-from robo_offline.data import generate_dataset, load_buffer, split_counts
+from robo_offline.data import generate_dataset, load_buffer, read_episodes, split_counts
 from robo_offline.data.buffer import goal_reach_rule
+from robo_offline.data.reader import iter_frames
 from robo_offline.errors import UserError
 
 PRIOR = "robo_offline/TinyDrawer/tiny_prior-v1"
@@ -191,6 +193,48 @@ def test_observation_space_mismatch(store):
         load_buffer([PRIOR], device="cpu", store=store, state_dim=6)
     with pytest.raises(UserError, match="actions"):
         load_buffer([PRIOR], device="cpu", store=store, action_dim=7)
+
+
+def buffer_tensors(buf) -> dict[str, torch.Tensor]:
+    return {k: v for k, v in vars(buf).items() if isinstance(v, torch.Tensor)}
+
+
+def test_compressed_and_raw_files_load_the_same_buffer(store, tmp_path):
+    raw = tmp_path / "raw"  # the module's store holds the same episodes, compressed (the default)
+    generate_dataset(H.recipe("tiny_prior", episodes=5), seed=0, workers=1, store=raw, progress=False, compress=False)
+    generate_dataset(H.recipe("tiny_task", start="open", episodes=3, reward="sparse"), seed=1, workers=1, store=raw,
+                     progress=False, compress=False)
+    with h5py.File(store / PRIOR / "data/main_data.hdf5") as f, h5py.File(raw / PRIOR / "data/main_data.hdf5") as g:
+        assert f["episode_0/observations/image"].compression == "gzip"
+        assert g["episode_0/observations/image"].compression is None
+    packed, plain = (buffer_tensors(load_buffer([PRIOR, TASK], device="cpu", store=s)) for s in (store, raw))
+    assert packed.keys() == plain.keys() and "frames" in packed
+    assert all(torch.equal(packed[k], plain[k]) for k in packed)
+
+
+def test_frames_stream_in_chunks_of_whole_episodes(tmp_path):
+    """The buffer's frames are filled chunk by chunk (~1/32 of the frames each), so a load holds one
+    chunk of host memory beyond the buffer (numpy's allocations, which tracemalloc sees; the buffer
+    itself is torch's), not a full-size copy of the frames."""
+    recipe = H.recipe("tiny_big", episodes=120)
+    recipe["env_kwargs"]["image_size"] = 64
+    dataset_id = generate_dataset(recipe, seed=0, workers=1, store=tmp_path, progress=False)["dataset_id"]
+    whole = read_episodes(dataset_id, tmp_path).frames
+    per_episode = (H.HORIZON + 1) * 64 * 64 * 3
+    part = read_episodes(dataset_id, tmp_path, with_frames=False)
+    chunks = [(row, chunk.copy()) for row, chunk in iter_frames(part, chunk_bytes=int(2.5 * per_episode))]
+    assert [row for row, _ in chunks] == list(range(0, 120 * (H.HORIZON + 1), 2 * (H.HORIZON + 1)))
+    assert np.array_equal(np.concatenate([chunk for _, chunk in chunks]), whole)
+
+    load_buffer([dataset_id], device="cpu", store=tmp_path)  # first-time imports are not the load's memory
+    tracemalloc.start()
+    try:
+        buf = load_buffer([dataset_id], device="cpu", store=tmp_path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert torch.equal(buf.frames, torch.from_numpy(whole).permute(0, 3, 1, 2))
+    assert peak < 0.2 * whole.nbytes, (peak, whole.nbytes)  # 0.08: the chunk (1/32) and metadata.json
 
 
 def copy_dataset(store, tmp_path, dataset_id=PRIOR):

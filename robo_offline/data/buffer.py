@@ -1,7 +1,9 @@
 """Replay buffer over one or more Minari datasets, held on the training device.
 
 Storage (all torch tensors on `device`):
-  frames   (F, 3, H, W) uint8   every frame of every episode once (CHW: permuted once at load time)
+  frames   (F, 3, H, W) uint8   every frame of every episode once (CHW: permuted once at load time;
+                                allocated once and filled chunk by chunk from the files, so a load
+                                needs one small staging chunk of host memory beyond the buffer)
   states   (F, S) float32
   actions  (N, A) float32, rewards (N,), terminated (N,)   one row per transition
   t_frame  (N,) int64           frame index of the transition's observation; next obs = t_frame + 1
@@ -43,7 +45,7 @@ import numpy as np
 import torch
 
 from robo_offline.data.recipes import plain_dict
-from robo_offline.data.reader import EpisodeArrays, read_episodes
+from robo_offline.data.reader import EpisodeArrays, iter_frames, read_episodes
 from robo_offline.errors import UserError
 
 REWARD_MODES = ("zero", "sparse", "from_info", "none")
@@ -84,15 +86,15 @@ class ReplayBuffer:
     def __init__(self, parts: list[EpisodeArrays], specs: list[dict], device: Any = None, *,
                  augment: bool = False, pad: int = 4, same_shift: bool = True,
                  goal_tolerance: Any = None, goal_reached_fn: Callable | None = None,
-                 terminate_on_goal: bool = True):
+                 terminate_on_goal: bool = True, images: bool = True):
+        """`parts` as `read_episodes` returns them, with or without frames: frames not read are
+        streamed from the files (`iter_frames`). `images=False`: a state-only buffer, no frames."""
         self.device = torch.device(device) if device is not None else default_device()
         self.augment, self.pad, self.same_shift = bool(augment), int(pad), bool(same_shift)
         self.terminate_on_goal = bool(terminate_on_goal)
-        if len({p.frames is None for p in parts}) > 1:
-            raise UserError("datasets in one buffer must all be read with images or all without")
 
         def image_shape(p):
-            return None if p.frames is None else p.frames.shape[1:]
+            return tuple(p.image_shape) if images else None
 
         shapes = {(image_shape(p), p.states.shape[1], p.actions.shape[1]) for p in parts}
         if len(shapes) > 1:
@@ -126,11 +128,14 @@ class ReplayBuffer:
 
         dev = self.device
         self.frames = None  # state-only buffer (obs_mode=state): no images at all
-        if parts[0].frames is not None:
-            frames = np.concatenate([p.frames for p in parts]) if len(parts) > 1 else parts[0].frames
-            # Copy HWC uint8 to the device, permute to CHW there (one pass, on the GPU when present).
-            self.frames = torch.from_numpy(frames).to(dev).permute(0, 3, 1, 2).contiguous()
-            del frames
+        if images:
+            h, w, c = parts[0].image_shape
+            self.frames = torch.empty((n_tr + n_ep, c, h, w), dtype=torch.uint8, device=dev)
+            row = 0
+            for part in parts:
+                for start, chunk in iter_frames(part):
+                    _put_frames(self.frames, row + start, chunk)
+                row += len(part.actions) + len(part.ep_steps)
         self.states = torch.from_numpy(np.concatenate([p.states for p in parts])).to(dev)
         self.actions = torch.from_numpy(np.concatenate([p.actions for p in parts])).to(dev)
         self.rewards = torch.from_numpy(np.concatenate(rewards).astype(np.float32)).to(dev)
@@ -336,6 +341,16 @@ class ReplayBuffer:
                 batch[k] = shifted[i * b:(i + 1) * b]
 
 
+def _put_frames(frames: torch.Tensor, row: int, hwc: np.ndarray) -> None:
+    """HWC uint8 frames into rows of the CHW buffer: on CPU one transposing numpy copy (~4x faster
+    than torch's permuted copy there), elsewhere an upload of the chunk, then a permute on the device."""
+    rows = frames[row:row + len(hwc)]
+    if frames.device.type == "cpu":
+        np.copyto(rows.numpy(), hwc.transpose(0, 3, 1, 2))
+    else:
+        rows.copy_(torch.from_numpy(hwc).to(frames.device).permute(0, 3, 1, 2))
+
+
 def goal_reach_rule(achieved: torch.Tensor, goal: torch.Tensor) -> torch.Tensor:
     """GoalReach-v1's success rule (robo_offline.tasks.goal_reach.goal_reached) as batched torch ops:
     both drawer openings within DRAWER_TOLERANCE and the object centre within OBJECT_TOLERANCE (L2)."""
@@ -421,7 +436,7 @@ def load_buffer(specs: Sequence[Any], device: Any = None, *, store=None, image_s
         part = read_episodes(spec["dataset_id"], store, info_keys=STATE_INFO_KEYS if state_only else (),
                              optional_info_keys=("achieved_goal",), max_episodes=spec.get("max_episodes"),
                              expected_image_shape=image_shape, metadata_hook=extra_keys,
-                             expected_state_dim=None if state_only else state_dim, with_frames=not state_only)
+                             expected_state_dim=None if state_only else state_dim, with_frames=False)
         if state_only:
             part.states = privileged_state(part.infos)
         if action_dim is not None and part.actions.shape[1] != int(action_dim):
@@ -430,4 +445,4 @@ def load_buffer(specs: Sequence[Any], device: Any = None, *, store=None, image_s
         parts.append(part)
     return ReplayBuffer(parts, specs, device, augment=augment, pad=pad, same_shift=same_shift,
                         goal_tolerance=goal_tolerance, goal_reached_fn=goal_reached_fn,
-                        terminate_on_goal=terminate_on_goal)
+                        terminate_on_goal=terminate_on_goal, images=not state_only)
