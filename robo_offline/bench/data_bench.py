@@ -1,14 +1,18 @@
-"""Data-layer benchmarks: generation throughput, bytes per transition, buffer load time, sampling rate.
+"""Data-layer benchmarks: generation throughput, bytes per transition, buffer load time (compressed and
+raw files), peak host memory of a load, sampling rate.
 
 Everything runs on a small drawer_open_prior dataset generated into a temporary store (so no
-user data is touched); load time for the default COG datasets (drawer_open_prior + grasp_task,
-2 x 5,000 episodes x 50 steps = 500,000 transitions) is extrapolated linearly from the measured
-per-transition time, and labelled as such; when those datasets have been generated into the
+user data is touched), once compressed (the default) and once with compress=False; load time for
+the default COG datasets (drawer_open_prior + grasp_task, 2 x 5,000 episodes x 50 steps = 500,000
+transitions) is extrapolated linearly from the measured per-transition time (compressed), and
+labelled as such; when those datasets have been generated into the
 project's store (`robo-offline generate dataset=drawer_open_prior`, `dataset=grasp_task`), their
 load is also measured.
 """
 from __future__ import annotations
 
+import subprocess
+import sys
 import tempfile
 import time
 
@@ -33,6 +37,33 @@ def _measured_cog_load(device: str, cmd: str) -> list[dict]:
     seconds = time.perf_counter() - start
     return [figure(f"buffer load, default COG prior+task ({len(buf)} transitions) to CPU (measured)", seconds, "s",
                    device, cmd)]
+
+
+# A CPU load in a fresh process: how far its peak resident memory rises above what it held before.
+PEAK_SCRIPT = """
+import sys
+import h5py, minari.serialization  # noqa: E401,F401  (libraries' own memory is not the load's)
+from robo_offline.data import load_buffer
+def kib(key):
+    return next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith(key))
+before = kib("VmRSS")
+buf = load_buffer([sys.argv[1]], device="cpu", store=sys.argv[2])
+print((kib("VmHWM") - before) * 1024 / buf.nbytes())
+"""
+
+
+def _load_peak_ratio(dataset_id: str, store: str) -> float:
+    out = subprocess.run([sys.executable, "-c", PEAK_SCRIPT, dataset_id, store], check=True, capture_output=True,
+                         text=True).stdout
+    return float(out.split()[-1])
+
+
+def _load_seconds(dataset_id: str, store: str) -> tuple[float, object]:
+    from robo_offline.data import load_buffer
+
+    start = time.perf_counter()
+    buf = load_buffer([{"dataset_id": dataset_id, "reward": "zero"}], device="cpu", store=store)
+    return time.perf_counter() - start, buf
 
 
 def _sampling_rate(buffer, batch_size: int, seconds: float, goal: bool = False) -> float:
@@ -60,16 +91,27 @@ def run(quick: bool) -> list[dict]:
     cpu = cpu_device()
     rows = []
     with tempfile.TemporaryDirectory(prefix="robo_offline_bench_") as store:
-        s = generate_dataset("drawer_open_prior", episodes=episodes, seed=0, workers=2, store=store,
-                             progress=False, write_card=False)
-        rows.append(figure(f"generate drawer_open_prior, 2 workers ({s['steps']} transitions, incl. worker start)",
-                           s["steps"] / s["generation_seconds"], "transitions/s", cpu, cmd))
-        rows.append(figure("dataset bytes per transition (48x48 raw uint8; raw image 6,912)",
-                           s["bytes_per_transition"], "bytes", cpu, cmd))
-        start = time.perf_counter()
-        buf = load_buffer([{"dataset_id": s["dataset_id"], "reward": "zero"}], device="cpu", store=store)
-        load_s = time.perf_counter() - start
-        rows.append(figure(f"buffer load, {len(buf)} transitions to CPU (measured)", load_s, "s", cpu, cmd))
+        runs = {}
+        for compress, label in ((True, "frames gzip"), (False, "raw, compress=false")):
+            s = runs[compress] = generate_dataset("drawer_open_prior", episodes=episodes, seed=0, workers=2,
+                                                  store=store, progress=False, write_card=False, compress=compress,
+                                                  name=None if compress else "drawer_open_prior_raw")
+            rows.append(figure(f"generate drawer_open_prior, 2 workers, {label} ({s['steps']} transitions, "
+                               "incl. worker start)", s["steps"] / s["generation_seconds"], "transitions/s", cpu, cmd))
+            rows.append(figure(f"dataset bytes per transition (48x48, {label}; raw image 6,912)",
+                               s["bytes_per_transition"], "bytes", cpu, cmd))
+        # alternating loads, best of two each: the files are in the page cache after the first
+        times = {compress: [] for compress in runs}
+        for _ in range(2):
+            for compress, s in runs.items():
+                load_s, buf = _load_seconds(s["dataset_id"], store)
+                times[compress].append(load_s)
+        load_s = min(times[True])
+        rows.append(figure(f"buffer load, {len(buf)} transitions to CPU, frames gzip (measured)", load_s, "s", cpu, cmd))
+        rows.append(figure(f"buffer load, {len(buf)} transitions to CPU, raw files (measured)", min(times[False]), "s",
+                           cpu, cmd))
+        rows.append(figure("peak host memory of a load beyond the process's before, per buffer byte (frames gzip)",
+                           _load_peak_ratio(runs[True]["dataset_id"], store), "x", cpu, cmd))
         rows.append(figure("buffer load, default COG prior+task (500k transitions), extrapolated linearly",
                            load_s / len(buf) * COG_TRANSITIONS, "s", cpu, cmd))
         if not quick:
@@ -88,7 +130,8 @@ def run(quick: bool) -> list[dict]:
         if torch.cuda.is_available():
             gpu = f"cuda: {torch.cuda.get_device_name(0)}"
             start = time.perf_counter()
-            gbuf = load_buffer([{"dataset_id": s["dataset_id"], "reward": "zero"}], device="cuda", store=store)
+            gbuf = load_buffer([{"dataset_id": runs[True]["dataset_id"], "reward": "zero"}], device="cuda",
+                               store=store)
             torch.cuda.synchronize()
             rows.append(figure(f"buffer load, {len(gbuf)} transitions to CUDA", time.perf_counter() - start, "s",
                                gpu, cmd))
