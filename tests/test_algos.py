@@ -180,6 +180,24 @@ def test_cql_agent_penalty_uses_the_q_values_it_trains(monkeypatch):
     torch.testing.assert_close(metrics["q_data"], q_data.mean())
 
 
+def test_cql_bc_weight_adds_the_data_nll_to_the_actor_loss_after_the_warm_start():
+    """actor loss(bc_weight=w) - actor loss(0) = w * mean -log pi(a_data|s), same nets and noise."""
+    b = batch()
+    losses = {}
+    for w in (0.0, 0.5):
+        torch.manual_seed(3)
+        ag = agent("cql", policy_eval_start=0, bc_weight=w, augment=False)
+        torch.manual_seed(4)
+        losses[w], _ = ag.compute_losses(b)
+    actor = ag.nets["actor"]
+    with torch.no_grad():
+        image, _ = ag.encoder_inputs(b, augment=False)
+        mean, log_std = actor(ag.actor_features(image, ag.nets["critic_encoder"](image)), b["state"])
+        nll = -actor.log_prob(mean, log_std, b["action"]).mean()
+    torch.testing.assert_close(losses[0.5]["actor"] - losses[0.0]["actor"], 0.5 * nll, rtol=1e-4, atol=1e-4)
+    torch.testing.assert_close(losses[0.5]["critic"], losses[0.0]["critic"])  # the critic does not see it
+
+
 def test_expectile_loss_formula():
     diff = torch.tensor([-2.0, -0.5, 0.0, 1.0, 3.0], dtype=torch.float64)
     tau = 0.7

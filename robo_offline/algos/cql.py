@@ -10,6 +10,9 @@ reference implementation (rlkit `min_q_version=3`): per Q function,
 with N samples of each kind (no -log(3N) constant; "policy actions from s' scored at s" as in
 the reference). Deterministic backup (no entropy term in the target) by default, optional max-Q
 backup, optional Lagrange weight with a target gap, BC warm start for `policy_eval_start` steps.
+`bc_weight` > 0 keeps a behaviour-cloning term in the actor loss after the warm start (as TD3+BC
+does; not in COG): on narrow scripted data the SAC actor otherwise leaves the data's path
+(README, the CQL results).
 
 Layouts: `shared` (default, DrQ): one critic encoder feeds both Q heads; the actor reads its
 features detached; the target critic has its own (Polyak) encoder. `cog` (COG's layout): each Q
@@ -54,6 +57,7 @@ class CQLConfig:
     max_q_backup_actions: int = 10
     policy_eval_start: int = 10000  # BC warm start: actor maximises log pi(a_data|s) before this step
     warm_start_entropy: bool = True  # rlkit's warm start keeps the entropy bonus; False: pure likelihood
+    bc_weight: float = 0.0  # after the warm start, + bc_weight * -log pi(a_data|s) in the actor loss (0: COG)
     # CQL part
     cql_alpha: float = 1.0  # min_q_weight
     cql_temp: float = 1.0
@@ -144,12 +148,14 @@ class CQLAgent(Agent):
             alpha = log_alpha.exp().detach()
             alpha_loss = -(log_alpha * (pi_logp[:, 0] + self.target_entropy).detach()).mean()
 
-            # 4. Actor: SAC loss against the (frozen) critic, or BC during the warm start.
+            # 4. Actor: SAC loss against the (frozen) critic (plus bc_weight x the data's NLL), or BC
+            #    during the warm start.
             proj = q.project(feat, state)  # (E, B, H): the image part of Q's first layer, once per image
             q_pi = q.from_projection(proj.detach(), pi_actions[:, :1], detach_params=True).min(0).values[:, 0]
-            sac_loss = (alpha * pi_logp[:, 0] - q_pi).mean()
+            nll_data = -actor.log_prob(mean, log_std, action)
+            sac_loss = (alpha * pi_logp[:, 0] - q_pi + cfg.bc_weight * nll_data).mean()
             bc_entropy = alpha * pi_logp[:, 0] if cfg.warm_start_entropy else torch.zeros_like(pi_logp[:, 0])
-            bc_loss = (bc_entropy - actor.log_prob(mean, log_std, action)).mean()
+            bc_loss = (bc_entropy + nll_data).mean()
             warm = (self._step_t < cfg.policy_eval_start).float()
             actor_loss = warm * bc_loss + (1.0 - warm) * sac_loss
 
