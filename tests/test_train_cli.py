@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import math
 import os
 import re
@@ -24,11 +25,20 @@ def store(tmp_path_factory) -> Path:
 
 def cli(store: Path, *args: str, check: bool = True, timeout: float = 600,
         missing: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
-    """`robo-offline *args` in a subprocess; the modules in `missing` import there as if not installed."""
+    """`robo-offline *args` in a subprocess; the modules in `missing` import there as if not installed.
+    It runs in its own process group, killed whole on timeout, so no launcher worker outlives it."""
     env = {**os.environ, "MINARI_DATASETS_PATH": str(store)}
     entry = ["-m", "robo_offline.cli"] if not missing else \
         ["-c", f"import sys; sys.modules.update(dict.fromkeys({list(missing)!r})); from robo_offline.cli import main; main()"]
-    proc = subprocess.run([sys.executable, *entry, *args], env=env, capture_output=True, text=True, timeout=timeout)
+    command = [sys.executable, *entry, *args]
+    with subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                          start_new_session=True) as popen:
+        try:
+            stdout, stderr = popen.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(popen.pid, signal.SIGKILL)
+            raise
+    proc = subprocess.CompletedProcess(command, popen.returncode, stdout, stderr)
     if check and proc.returncode != 0:
         raise AssertionError(f"robo-offline {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
     return proc
@@ -184,6 +194,28 @@ def test_multirun_sweeps_agents_into_their_own_dirs(store, tmp_path):
     assert proc.returncode == 0
     for agent in ("cql", "bc"):
         assert (tmp_path / agent / "seed0" / "checkpoints" / "last.pt").is_file()
+
+
+def test_joblib_sweep_runs_seeds_in_parallel_resumes_in_place_and_feeds_results(store, tmp_path):
+    """`train -m hydra/launcher=joblib`: two seeds in two worker processes, each in the dir its single
+    run uses, so a job finds the checkpoint an earlier attempt left there (a requeued SLURM job
+    likewise) and resumes; `results` reads the sweep's dir as a root."""
+    pytest.importorskip("hydra_plugins.hydra_joblib_launcher")
+    sweep = tmp_path / "demo"
+    budget = ["agent=bc", "batch_size=8", "log_every=2", "eval_every=2", "eval_episodes=1"]
+    cli(store, *train_args(sweep / "bc" / "seed0", *budget, "seed=0", "steps=2"))  # as if preempted at step 2
+    proc = cli(store, "train", "-m", "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", "experiment=demo", TINY_DATA,
+               "experiment.data_workers=1", *budget, "seed=0,1", "threads=1", "steps=4", f"hydra.sweep.dir={sweep}")
+    assert proc.stdout.count("resuming bc from step 2") == 1, proc.stdout
+    for seed in (0, 1):
+        run_dir = sweep / "bc" / f"seed{seed}"
+        assert (run_dir / "checkpoints" / "last.pt").is_file()
+        assert [int(r["step"]) for r in read_rows(run_dir / "metrics.csv")] == [2, 4]
+
+    proc = cli(store, "results", f"roots=[{sweep}]", f"out={tmp_path / 'table'}")
+    assert re.search(r"^\| demo \| bc \| 4 \| [0-9.]+ ± [0-9.]+ \([0-9.]+, [0-9.]+\) \|$", proc.stdout, re.M), proc.stdout
+    per_seed = json.loads((tmp_path / "table" / "results.json").read_text())["demo/bc"]["final eval"]
+    assert sorted(per_seed) == ["0", "1"]
 
 
 def test_non_finite_loss_stops_saves_and_reports_the_step(store, tmp_path):

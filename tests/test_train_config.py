@@ -2,6 +2,7 @@
 < agent_defaults.<agent name> < command-line `agent.*` overrides."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -39,3 +40,43 @@ def test_command_line_wins_over_every_default():
 def test_unknown_per_agent_key_is_named():
     with pytest.raises(UserError, match=r"agent_defaults.cql has keys \['taw'\]"):
         composed("agent=cql", "+experiment.agent_defaults.cql.taw=0.02")
+
+
+def test_a_sweep_job_runs_in_the_dir_of_the_same_single_run():
+    """So `results` reads a sweep as it reads single runs, and a requeued job finds its checkpoint."""
+    with initialize_config_dir(config_dir=CONFIGS, version_base=None):
+        cfg = compose("train", overrides=["experiment=demo", "agent=bc", "seed=3"], return_hydra_config=True)
+    assert cfg.hydra.run.dir == f"{cfg.hydra.sweep.dir}/{cfg.hydra.sweep.subdir}" == "runs/demo/bc/seed3"
+
+
+def test_slurm_launcher_config_makes_a_requeueing_sbatch_script(tmp_path, monkeypatch):
+    """`hydra/launcher=slurm` (configs/hydra/launcher/slurm.yaml) up to the submission: submitit takes
+    every parameter and writes the sbatch script; only the cluster is missing here."""
+    pytest.importorskip("hydra_plugins.hydra_submitit_launcher")
+    import submitit
+    from hydra.utils import instantiate
+
+    srun = tmp_path / "bin" / "srun"  # submitit's test for a SLURM node
+    srun.parent.mkdir()
+    srun.write_text("#!/bin/sh\nexit 1\n")
+    srun.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{srun.parent}{os.pathsep}{os.environ['PATH']}")
+    scripts = []
+
+    def submit(executor, function, *arguments):
+        scripts.append(executor._executor._make_submission_file_text("<command>", "<uid>"))
+        return []
+
+    monkeypatch.setattr(submitit.AutoExecutor, "map_array", submit)
+    with initialize_config_dir(config_dir=CONFIGS, version_base=None):
+        cfg = compose("train", overrides=["hydra/launcher=slurm", "hydra.launcher.partition=gpu", "experiment=demo",
+                                          f"hydra.sweep.dir={tmp_path / 'sweep'}"], return_hydra_config=True)
+    assert cfg.hydra.launcher.max_num_timeout > 0  # a job at its time limit is requeued, and resumes
+    launcher = instantiate(cfg.hydra.launcher)
+    launcher.setup(hydra_context=None, task_function=None, config=cfg)
+    launcher.launch([["seed=0"], ["seed=1"]], initial_job_idx=0)
+    script, = scripts
+    for line in ("#SBATCH --partition=gpu", "#SBATCH --gpus-per-node=1", "#SBATCH --cpus-per-task=8",
+                 "#SBATCH --time=240", "#SBATCH --requeue", "#SBATCH --signal=USR2@120", "export OMP_NUM_THREADS=8",
+                 f"#SBATCH --output={tmp_path / 'sweep'}/.submitit/%j/%j_0_log.out"):
+        assert line in script.splitlines(), script
