@@ -104,6 +104,17 @@ def render_world_demo(out_dir: Path) -> list[Path]:
     return written
 
 
+def object_pixels(env_id: str, start: str | None, seeds=range(20)) -> tuple[int, int]:
+    """(min, max) over `seeds` of the 48x48 pixels the object covers at the start: the env cards' figure."""
+    env = gym.make(f"robo_offline/{env_id}", **({} if start is None else {"start": start}))
+    counts = []
+    for seed in seeds:
+        env.reset(seed=seed)
+        counts.append(env.unwrapped.world.object_pixels(0))
+    env.close()
+    return min(counts), max(counts)
+
+
 def write_card_images(envs_dir: Path) -> list[Path]:
     """The start-state pictures used by the env cards in envs/ (render | 48x48 observation)."""
     paths = []
@@ -118,4 +129,11 @@ def write_card_images(envs_dir: Path) -> list[Path]:
 if __name__ == "__main__":
     import sys
 
-    render_world_demo(Path(sys.argv[1] if len(sys.argv) > 1 else "demo_out/world"))
+    if sys.argv[1:2] == ["cards"]:  # python -m robo_offline.demo_world cards: envs/*.png and object sizes
+        for p in write_card_images(Path(__file__).resolve().parents[1] / "envs"):
+            print(f"wrote {p}")
+        for env_id, start in TASK_STARTS:
+            lo, hi = object_pixels(env_id, start)
+            print(f"{env_id} start={start or 'default'}: object covers {lo}-{hi} of 48x48 pixels (seeds 0-19)")
+    else:
+        render_world_demo(Path(sys.argv[1] if len(sys.argv) > 1 else "demo_out/world"))

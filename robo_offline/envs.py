@@ -86,7 +86,7 @@ class RoboOfflineEnv(gym.Env):
         self._with_goal_image = "desired_goal" in self.observation_space.spaces
         from robo_offline.sim.world import World  # pybullet loads with the first env, not on `import robo_offline`
 
-        self.world = World(image_size=self.image_size, render_size=RENDER_SIZE)
+        self.world = World(image_size=self.image_size, render_size=RENDER_SIZE, camera=self.task.camera)
         self._initialised = False
 
     # ---------------------------------------------------------------- gym API

@@ -17,8 +17,8 @@ from robo_offline.data.buffer import goal_reach_rule
 from robo_offline.data.reader import iter_frames
 from robo_offline.errors import UserError
 
-PRIOR = "robo_offline/TinyDrawer/tiny_prior-v1"
-TASK = "robo_offline/TinyDrawer/tiny_task-v1"
+PRIOR = "robo_offline/TinyDrawer/tiny_prior-v2"
+TASK = "robo_offline/TinyDrawer/tiny_task-v2"
 
 
 @pytest.fixture(scope="module")
@@ -183,7 +183,7 @@ def test_random_shift_augmentation(store, same_shift):
 
 def test_missing_dataset(store):
     with pytest.raises(UserError, match="not found.*robo-offline generate"):
-        load_buffer(["robo_offline/TinyDrawer/nope-v1"], device="cpu", store=store)
+        load_buffer(["robo_offline/TinyDrawer/nope-v2"], device="cpu", store=store)
 
 
 def test_observation_space_mismatch(store):
@@ -279,7 +279,7 @@ def test_mismatched_datasets_in_one_buffer(tmp_path):
     big["env_kwargs"]["image_size"] = 32
     generate_dataset(big, seed=0, workers=1, store=store, progress=False)
     with pytest.raises(UserError, match="share image"):
-        load_buffer([PRIOR, "robo_offline/TinyDrawer/tiny_big-v1"], device="cpu", store=store)
+        load_buffer([PRIOR, "robo_offline/TinyDrawer/tiny_big-v2"], device="cpu", store=store)
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")

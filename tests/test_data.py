@@ -44,7 +44,7 @@ def store(tmp_path, monkeypatch):
 
 def test_round_trip_through_minari(store):
     summary = generate_dataset(H.recipe(), episodes=5, seed=3, workers=1, store=store, progress=False)
-    assert summary["dataset_id"] == "robo_offline/TinyDrawer/tiny_prior-v1"
+    assert summary["dataset_id"] == "robo_offline/TinyDrawer/tiny_prior-v2"
     ds = minari.load_dataset(summary["dataset_id"])
     env = gym.make(H.ENV_ID)
     assert ds.observation_space == env.observation_space
@@ -69,7 +69,7 @@ def test_round_trip_through_minari(store):
         assert set(ep.infos) >= {"is_success", "ee_pos", "skill_success", "achieved_goal"}
         assert len(ep.infos["ee_pos"]) == H.HORIZON + 1
     card = (store / "tiny_prior.md").read_text()
-    assert "robo_offline/TinyDrawer/tiny_prior-v1" in card and "success rate" in card
+    assert "robo_offline/TinyDrawer/tiny_prior-v2" in card and "success rate" in card
     assert not (store / SHARDS_DIRNAME).exists()  # shards are removed once the dataset is complete
     assert "lossless gzip" in card
 
@@ -176,7 +176,7 @@ def test_interrupted_run_leaves_no_dataset_and_resumes(tmp_path, workers):
     done = len(shard_dirs())
     assert done >= 3, proc.stderr.read().decode()[-2000:]
     assert done < episodes, "the run finished before it was killed; make the env slower"
-    dataset_id = "robo_offline/TinyDrawer/tiny_prior-v1"
+    dataset_id = "robo_offline/TinyDrawer/tiny_prior-v2"
     assert not (store / dataset_id).exists()
     os.environ["MINARI_DATASETS_PATH"] = str(store)
     try:
@@ -204,7 +204,7 @@ def test_changed_settings_start_clean(tmp_path, monkeypatch):
     monkeypatch.setattr(writer, "_check_readable", crash)
     with pytest.raises(KeyboardInterrupt):
         generate_dataset(H.recipe(), episodes=3, seed=0, workers=1, store=store, progress=False)
-    assert not (store / "robo_offline/TinyDrawer/tiny_prior-v1").exists()
+    assert not (store / "robo_offline/TinyDrawer/tiny_prior-v2").exists()
     assert len(list((store / SHARDS_DIRNAME).glob("*/shard_*.hdf5"))) == 3
     monkeypatch.undo()
     # another seed: the kept shards belong to another job (manifest differs) and are not reused
@@ -234,13 +234,13 @@ def test_refuses_to_overwrite_without_flag(store):
 def test_ensure_dataset_generates_once(tmp_path):
     store = tmp_path / "s"
     a = ensure_dataset(H.recipe(episodes=6), episodes=2, seed=0, workers=1, store=store, progress=False)
-    assert a == "robo_offline/TinyDrawer/tiny_prior_2ep-v1"  # small datasets never take the recipe's id
+    assert a == "robo_offline/TinyDrawer/tiny_prior_2ep-v2"  # small datasets never take the recipe's id
     mtime = (store / a / "data" / "main_data.hdf5").stat().st_mtime_ns
     assert ensure_dataset(H.recipe(episodes=6), episodes=2, seed=0, workers=1, store=store) == a
     assert (store / a / "data" / "main_data.hdf5").stat().st_mtime_ns == mtime
     assert (store / a / "card.md").is_file()
     b = ensure_dataset(H.recipe(episodes=6), episodes=None, seed=0, workers=1, store=store, progress=False)
-    assert b == "robo_offline/TinyDrawer/tiny_prior-v1"
+    assert b == "robo_offline/TinyDrawer/tiny_prior-v2"
     meta = json.loads((store / b / "data" / "metadata.json").read_text())
     assert meta["total_episodes"] == 6
 
@@ -248,7 +248,7 @@ def test_ensure_dataset_generates_once(tmp_path):
 def test_runs_of_the_same_dataset_at_once_wait_for_the_first(store, capsys):
     """A (slow) run holds the dataset's lock; `ensure_dataset` of the same dataset waits and then uses
     what it made, `generate_dataset` waits and then refuses to overwrite it."""
-    recipe, dataset_id = H.recipe(sleep=0.05, episodes=3), "robo_offline/TinyDrawer/tiny_prior-v1"
+    recipe, dataset_id = H.recipe(sleep=0.05, episodes=3), "robo_offline/TinyDrawer/tiny_prior-v2"
     results: dict = {}
 
     def run(key, fn, **kw):
@@ -282,7 +282,7 @@ def test_runs_of_the_same_dataset_at_once_wait_for_the_first(store, capsys):
 
 
 def test_a_lock_left_by_a_killed_run_does_not_block(store, capsys):
-    dataset_id = "robo_offline/TinyDrawer/tiny_prior-v1"
+    dataset_id = "robo_offline/TinyDrawer/tiny_prior-v2"
     holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
         import time
         from pathlib import Path

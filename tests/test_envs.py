@@ -257,3 +257,17 @@ def test_objects_stay_on_the_table_under_random_actions():
             _, _, _, _, info = env.step(rng.uniform(-1, 1, 5).astype(np.float32))
             assert info["object_pos"][2] > 0.0, info["object_pos"]
             assert np.all(np.abs(info["object_pos"][:2] - [0.35, 0.0]) < [0.6, 0.55])
+
+
+@pytest.mark.parametrize("env_id, start, wide_max", [("robo_offline/DrawerGrasp-v1", "open", 9),
+                                                    ("robo_offline/DrawerCloseOpenGrasp-v1", "bottom_open", 9)])
+def test_drawer_camera_shows_the_object_larger_than_the_wide_camera(env_id, start, wide_max):
+    """The drawer tasks' camera is what makes images learnable: the object to grasp must cover well
+    over the 4-9 pixels the whole-table camera gave it (envs/_common.md)."""
+    env = gym.make(env_id, start=start)
+    counts = []
+    for seed in range(5):
+        env.reset(seed=seed)
+        counts.append(env.unwrapped.world.object_pixels(0))
+    env.close()
+    assert min(counts) > wide_max, counts

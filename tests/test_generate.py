@@ -37,7 +37,7 @@ def test_cli_round_trip(tmp_path, monkeypatch, capsys):
     out = capsys.readouterr().out.strip().splitlines()
     dataset_id = out[-1]
     # not the recipe's defaults, so its own id: the one train's ensure_dataset looks for
-    assert dataset_id == f"robo_offline/DrawerGrasp/grasp_task_2ep_s4_T{STEPS}-v1"
+    assert dataset_id == f"robo_offline/DrawerGrasp/grasp_task_2ep_s4_T{STEPS}-v2"
 
     ds = minari.load_dataset(dataset_id)
     env = ds.recover_environment()

@@ -2,8 +2,8 @@
 stitch the two (COG). Value learnt from task rewards flows back into prior states only through
 states both datasets visit; the place they must meet is the prior's end and the task's start.
 
-    python -m robo_offline.data.overlap --prior robo_offline/DrawerGrasp/drawer_open_prior-v1 \\
-        --task robo_offline/DrawerGrasp/grasp_task-v1
+    python -m robo_offline.data.overlap --prior robo_offline/DrawerGrasp/drawer_open_prior-v2 \\
+        --task robo_offline/DrawerGrasp/grasp_task-v2
 
 Overlap = the share of prior episodes whose end state has a task episode start state within
 every tolerance of CRITERIA at once (equivalently: whose nearest task start, under the distance

@@ -85,6 +85,11 @@ def env_short_name(env_id: str) -> str:
     return base
 
 
+# Minari's dataset version: bumped whenever the recorded data changes, so an old local file is
+# never mistaken for a new one (v2: the drawer tasks' closer camera).
+DATASET_VERSION = 2
+
+
 def dataset_id_for(recipe: dict, name: str | None = None) -> str:
-    """Minari id of a recipe's dataset: `robo_offline/<Env>/<name>-v1`."""
-    return f"robo_offline/{env_short_name(recipe['env'])}/{name or recipe['name']}-v1"
+    """Minari id of a recipe's dataset: `robo_offline/<Env>/<name>-v2`."""
+    return f"robo_offline/{env_short_name(recipe['env'])}/{name or recipe['name']}-v{DATASET_VERSION}"

@@ -2,6 +2,8 @@
 z up, table top at z = 0). Skills and tasks read these numbers; the URDFs in envs/assets agree."""
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 # --- robot (envs/assets/arm.urdf) ---
@@ -81,3 +83,19 @@ def drawer_floor_z(drawer: int) -> float:
 def wrap_half_pi(a: float) -> float:
     """Wrap an angle to [-pi/2, pi/2) (the gripper is symmetric under a half turn)."""
     return (a + np.pi / 2) % np.pi - np.pi / 2
+
+
+# --- cameras (one per task family; the 48x48 observation and the 256x256 render share it) ---
+class Camera(NamedTuple):
+    eye: tuple[float, float, float]
+    target: tuple[float, float, float]
+    fov: float  # vertical field of view, degrees
+
+
+# The whole table: tray, table-object region, neutral region and cabinet (Grasp, GoalReach).
+CAMERA_WIDE = Camera(eye=(1.0, -0.6, 0.85), target=(0.47, -0.02, 0.07), fov=44.0)
+# The drawer tasks, framed as COG's roboverse frames its drawer: the neutral region, the cabinet
+# front and the open drawers' floors fill the frame, seen from above at ~60 degrees so the drawer's
+# inside is not hidden by its front. The object in the open top drawer covers ~24 pixels at 48x48
+# (5 with CAMERA_WIDE); found by maximising its projected size with those regions kept in view.
+CAMERA_DRAWER = Camera(eye=(0.815, -0.178, 0.755), target=(0.512, 0.015, 0.073), fov=40.0)

@@ -43,9 +43,6 @@ DRAWER_JOINT = (1, 0)  # cabinet joint index of drawer 0 (top) and drawer 1 (bot
 DRAWER_FRICTION = 3.0  # N, a velocity motor holding the drawer still unless pushed
 
 TABLE_VISUAL = (0.25, 0.78, -0.36, 0.40)  # x0, x1, y0, y1 of the drawn table top
-CAMERA_EYE = (1.0, -0.6, 0.85)
-CAMERA_TARGET = (0.47, -0.02, 0.07)
-CAMERA_FOV = 44.0
 
 
 def arm_ik(pos, yaw: float) -> list[float]:
@@ -120,7 +117,7 @@ class ObjectFactory:
 
 
 class World:
-    def __init__(self, image_size: int = 48, render_size: int = 256):
+    def __init__(self, image_size: int = 48, render_size: int = 256, camera: L.Camera = L.CAMERA_WIDE):
         self.image_size = image_size
         self.render_size = render_size
         self.cid = p.connect(p.DIRECT)
@@ -155,8 +152,8 @@ class World:
         self.target_pos = L.HOME_TCP.copy()
         self.target_yaw = 0.0
         self.gripper_closed = False
-        self._view = p.computeViewMatrix(CAMERA_EYE, CAMERA_TARGET, (0, 0, 1), physicsClientId=cid)
-        self._proj = p.computeProjectionMatrixFOV(CAMERA_FOV, 1.0, 0.1, 4.0, physicsClientId=cid)
+        self._view = p.computeViewMatrix(camera.eye, camera.target, (0, 0, 1), physicsClientId=cid)
+        self._proj = p.computeProjectionMatrixFOV(camera.fov, 1.0, 0.1, 4.0, physicsClientId=cid)
         self._ee = self.target_pos.copy()
         self._q = np.zeros(7)
         self._pose_cache: dict = {}
@@ -362,6 +359,15 @@ class World:
         img = p.getCameraImage(size, size, self._view, self._proj, renderer=p.ER_TINY_RENDERER,
                                flags=p.ER_NO_SEGMENTATION_MASK, shadow=0, physicsClientId=self.cid)[2]
         return np.ascontiguousarray(np.asarray(img, dtype=np.uint8).reshape(size, size, 4)[:, :, :3])
+
+    def object_pixels(self, index: int = 0, size: int | None = None) -> int:
+        """How many pixels of a `size` image (the observation's by default) show object `index`: the
+        env cards' measure of whether an agent can see what it must grasp."""
+        size = self.image_size if size is None else size
+        seg = p.getCameraImage(size, size, self._view, self._proj, renderer=p.ER_TINY_RENDERER, shadow=0,
+                               physicsClientId=self.cid)[4]
+        body = np.asarray(seg).reshape(-1) & ((1 << 24) - 1)  # the low bits hold the body id
+        return int((body == self.objects[index]).sum())
 
     def close(self) -> None:
         if self.cid is not None and p.isConnected(self.cid):

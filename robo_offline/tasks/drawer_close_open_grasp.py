@@ -18,6 +18,7 @@ LIFT_OUT_Z = 0.12
 
 class DrawerCloseOpenGraspTask(Task):
     name = "DrawerCloseOpenGrasp-v1"
+    camera = L.CAMERA_DRAWER
     horizon = 100
     starts = ("top_open", "bottom_open")
     target_drawer = 1

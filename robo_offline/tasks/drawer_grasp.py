@@ -17,6 +17,7 @@ LIFT_OUT_Z = 0.205
 
 class DrawerGraspTask(Task):
     name = "DrawerGrasp-v1"
+    camera = L.CAMERA_DRAWER
     horizon = 70
     starts = ("closed", "open")
     target_drawer = 0

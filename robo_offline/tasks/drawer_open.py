@@ -8,6 +8,7 @@ from robo_offline.tasks.base import Task
 
 class DrawerOpenTask(Task):
     name = "DrawerOpen-v1"
+    camera = L.CAMERA_DRAWER
     horizon = 40
     starts = ("closed",)
     target_drawer = 0
