@@ -18,7 +18,8 @@ def resolve_device(name: str) -> torch.device:
 
 
 def agent_from_checkpoint(path: Path | str, device: str = "auto"):
-    """Returns (agent, checkpoint payload). The agent's config and shapes come from the file."""
+    """Returns (agent, checkpoint payload). The agent's config and shapes come from the file; an
+    obs=features agent comes wrapped with its frozen encoder, so it acts on camera observations."""
     from robo_offline.algos import make_agent
 
     payload = load_checkpoint(path)
@@ -34,4 +35,8 @@ def agent_from_checkpoint(path: Path | str, device: str = "auto"):
         agent.load_state_dict(payload["agent"])
     except ValueError as err:
         raise UserError(f"checkpoint {path}: {err}") from None
+    if payload.get("representation"):
+        from robo_offline.representation import FeaturePolicy, encoder_from_payload
+
+        agent = FeaturePolicy(agent, encoder_from_payload(payload["representation"], agent.device))
     return agent, payload

@@ -27,10 +27,39 @@ def save_checkpoint(path: Path, payload: dict) -> None:
     os.replace(tmp, path)
 
 
+PRETRAINED_PREFIX = "pretrained:"
+PRETRAINED_DIR = Path(__file__).resolve().parent / "pretrained"
+
+
+def resolve_checkpoint(spec: Path | str) -> Path:
+    """A checkpoint file from `pretrained:<name>` (a policy shipped in the package), a run directory
+    (its `checkpoints/last.pt`) or a path to a `.pt` file."""
+    spec = str(spec)
+    if spec.startswith(PRETRAINED_PREFIX):
+        name = spec[len(PRETRAINED_PREFIX):]
+        path = PRETRAINED_DIR / f"{name}.pt"
+        if not path.is_file():
+            have = sorted(p.stem for p in PRETRAINED_DIR.glob("*.pt"))
+            raise UserError(f"no pretrained policy {name!r}; shipped: {', '.join(have) or 'none'}")
+        return path
+    path = Path(spec)
+    return path / "checkpoints" / "last.pt" if path.is_dir() else path
+
+
+def default_output_dir(spec: Path | str, kind: str) -> Path:
+    """Where eval/render write when `out` is unset: beside the run (`<run dir>/<kind>`), or under
+    `outputs/<kind>/pretrained_<name>` for a shipped policy (never inside the installed package)."""
+    spec = str(spec)
+    if spec.startswith(PRETRAINED_PREFIX):
+        return Path("outputs") / kind / f"pretrained_{spec[len(PRETRAINED_PREFIX):]}"
+    return resolve_checkpoint(spec).resolve().parent.parent / kind
+
+
 def load_checkpoint(path: Path | str) -> dict:
-    path = Path(path)
+    path = resolve_checkpoint(path)
     if not path.is_file():
-        raise UserError(f"checkpoint {path} does not exist; pass checkpoint=<run dir>/checkpoints/last.pt")
+        raise UserError(f"checkpoint {path} does not exist; pass checkpoint=<run dir>, "
+                        "<run dir>/checkpoints/last.pt or pretrained:<name>")
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # torch raises many types for truncated/foreign files

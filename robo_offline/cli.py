@@ -2,9 +2,11 @@
 
 Commands and the config each one starts from (in `configs/`):
   generate  -> generate.yaml  (robo_offline.generate.run)
+  pretrain  -> pretrain.yaml  (robo_offline.pretrain.run)
   train     -> train.yaml     (robo_offline.train.run)
   eval      -> eval.yaml      (robo_offline.evaluate.run)
   render    -> render.yaml    (robo_offline.render.run)
+  export    -> export.yaml    (robo_offline.export.run)
   results   -> results.yaml   (robo_offline.results.run)
   qtrace    -> qtrace.yaml    (robo_offline.qtrace.run)
 """
@@ -17,9 +19,11 @@ from robo_offline.errors import UserError
 
 COMMANDS = {
     "generate": ("generate", "robo_offline.generate"),
+    "pretrain": ("pretrain", "robo_offline.pretrain"),
     "train": ("train", "robo_offline.train"),
     "eval": ("eval", "robo_offline.evaluate"),
     "render": ("render", "robo_offline.render"),
+    "export": ("export", "robo_offline.export"),
     "results": ("results", "robo_offline.results"),
     "qtrace": ("qtrace", "robo_offline.qtrace"),
 }

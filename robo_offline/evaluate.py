@@ -115,6 +115,7 @@ def evaluate_policy(agent, env_id: str, env_kwargs: dict, episodes: int, seed: i
 
 def run(cfg) -> None:
     from robo_offline.agent_io import agent_from_checkpoint
+    from robo_offline.checkpoint import default_output_dir
 
     if cfg.episodes < 1:
         raise UserError(f"episodes={cfg.episodes}: evaluate at least one episode")
@@ -122,7 +123,7 @@ def run(cfg) -> None:
     env_id, env_kwargs = payload["env_id"], {**payload["env_kwargs"], **cfg.env_kwargs}
     result = evaluate_policy(agent, env_id, env_kwargs, episodes=cfg.episodes, seed=cfg.seed,
                              deterministic=cfg.deterministic)
-    out = Path(cfg.out) if cfg.out else Path(cfg.checkpoint).resolve().parent.parent / "eval"
+    out = Path(cfg.out) if cfg.out else default_output_dir(cfg.checkpoint, "eval")
     kwargs_tag = "".join(f"_{key}-{value}" for key, value in cfg.env_kwargs.items())
     csv_path = out / f"episodes_seed{cfg.seed}{kwargs_tag}.csv"
     result.write_csv(csv_path)

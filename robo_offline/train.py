@@ -24,6 +24,7 @@ from robo_offline.envs import env_spaces
 from robo_offline.errors import UserError
 from robo_offline.evaluate import env_argument_errors, evaluate_policy, make_env
 from robo_offline.logger import MetricsLogger
+from robo_offline.representation import FeaturePolicy
 
 
 def seed_everything(seed: int) -> None:
@@ -86,8 +87,10 @@ def image_shape_list(buffer) -> list | None:
     return None if buffer.image_shape is None else list(buffer.image_shape)
 
 
-def checkpoint_payload(agent, agent_name, agent_cfg, buffer, experiment, cfg, step, sample_gen) -> dict:
+def checkpoint_payload(agent, agent_name, agent_cfg, buffer, experiment, cfg, step, sample_gen,
+                       representation: dict | None = None) -> dict:
     return {
+        "representation": representation,
         "agent_name": agent_name,
         "agent_config": agent_cfg,
         "agent": agent.state_dict(),
@@ -103,8 +106,30 @@ def checkpoint_payload(agent, agent_name, agent_cfg, buffer, experiment, cfg, st
 
 
 def eval_env_kwargs(cfg: DictConfig) -> dict:
-    """The experiment's env kwargs plus the observation mode the agent trains on."""
-    return {**OmegaConf.to_container(cfg.experiment.env_kwargs, resolve=True), "obs_mode": cfg.obs}
+    """The experiment's env kwargs plus the observation mode the agent acts on (obs=features acts on
+    camera images through its frozen encoder)."""
+    obs_mode = "image" if cfg.obs == "features" else cfg.obs
+    return {**OmegaConf.to_container(cfg.experiment.env_kwargs, resolve=True), "obs_mode": obs_mode}
+
+
+def load_representation(path: str, buffer, device: torch.device):
+    """obs=features: the frozen encoder from `robo-offline pretrain`; the buffer's frames become features."""
+    from robo_offline.checkpoint import load_checkpoint
+    from robo_offline.representation import encode_frames, encoder_from_payload
+
+    if not Path(path).is_file():
+        raise UserError(f"obs=features needs a pretrained encoder at {path}: run `robo-offline pretrain "
+                        "experiment=<this experiment>` first, or pass representation=<encoder.pt>")
+    payload = load_checkpoint(path)["representation"]
+    if tuple(payload["image_shape"]) != buffer.image_shape:
+        raise UserError(f"encoder {path} was trained on images {payload['image_shape']}, the data has "
+                        f"{list(buffer.image_shape)}; pretrain on this experiment's data")
+    model = encoder_from_payload(payload, device)
+    start = time.perf_counter()
+    buffer.replace_frames_with_features(encode_frames(model, buffer.frames))
+    print(f"obs=features: {payload['config']['feature_dim']} features per frame from {path} "
+          f"({time.perf_counter() - start:.0f} s for all frames)")
+    return model, payload
 
 
 def agent_config(cfg: DictConfig) -> dict:
@@ -143,13 +168,16 @@ def run(cfg: DictConfig) -> None:
         torch.set_num_threads(int(cfg.threads))
     seed_everything(cfg.seed)
     experiment = cfg.experiment
-    if cfg.obs not in ("image", "state"):
-        raise UserError(f"obs={cfg.obs!r}; use obs=image or obs=state")
+    if cfg.obs not in ("image", "state", "features"):
+        raise UserError(f"obs={cfg.obs!r}; use obs=image, obs=state or obs=features")
     env_kwargs = eval_env_kwargs(cfg)
 
     env_space = evaluation_env_spaces(experiment.env, env_kwargs, evaluate=bool(cfg.eval_every))
-    buffer = build_buffer(experiment, device, cfg.obs)
+    buffer = build_buffer(experiment, device, "image" if cfg.obs == "features" else cfg.obs)
     check_env_matches_data(experiment.env, env_kwargs, env_space, buffer)
+    encoder, representation = None, None
+    if cfg.obs == "features":
+        encoder, representation = load_representation(cfg.representation, buffer, device)
     agent_cfg = agent_config(cfg)
     agent_name = agent_cfg.pop("name")
     agent = make_agent(agent_name, image_shape=buffer.image_shape, state_dim=buffer.state_dim,
@@ -179,8 +207,10 @@ def run(cfg: DictConfig) -> None:
         return
 
     def save(step: int, path: Path = ckpt_path) -> None:
-        save_checkpoint(path, checkpoint_payload(agent, agent_name, agent_cfg, buffer, experiment, cfg, step, sample_gen))
+        save_checkpoint(path, checkpoint_payload(agent, agent_name, agent_cfg, buffer, experiment, cfg, step,
+                                                 sample_gen, representation))
 
+    policy = agent if encoder is None else FeaturePolicy(agent, encoder)
     logger = MetricsLogger(run_dir, resume_step=start_step)
     accumulated: dict[str, torch.Tensor] = {}
     since_log = 0
@@ -203,7 +233,7 @@ def run(cfg: DictConfig) -> None:
                 last_time, last_step = now, step
                 accumulated, since_log = {}, 0
             if cfg.eval_every and (step % cfg.eval_every == 0 or step == cfg.steps):
-                result = evaluate_policy(agent, experiment.env, env_kwargs, episodes=cfg.eval_episodes,
+                result = evaluate_policy(policy, experiment.env, env_kwargs, episodes=cfg.eval_episodes,
                                          seed=cfg.seed, progress=False)
                 row.update({"eval/success_rate": result.success_rate, "eval/ci95_lo": result.ci95[0],
                             "eval/ci95_hi": result.ci95[1], "eval/mean_length": result.mean_length})

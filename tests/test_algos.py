@@ -317,3 +317,21 @@ def test_q_values_are_the_ensemble_minimum_at_the_given_actions(name, layout):
     assert got.shape == (3,) and np.allclose(got, want) and len(set(got.round(6))) == 3
     with pytest.raises(ValueError, match="no Q function"):
         agent("bc").q_values(o, actions)
+
+
+@pytest.mark.parametrize("name, layout", [("cql", "shared"), ("cql", "cog"), ("bc", "shared"), ("iql", "cog")])
+def test_acting_state_dict_acts_the_same_and_drops_critics_and_optimisers(name, layout):
+    """What ships (`robo-offline export`): the actor and its encoder only, acting exactly as before."""
+    overrides = {} if name == "bc" else {"layout": layout}
+    trained = agent(name, **overrides)
+    for step in range(3):
+        trained.update(batch(seed=step))
+    acting = trained.acting_state_dict()
+    assert acting["optimizers"] == {} and not any(k.startswith(("q.", "target_", "value.")) for k in acting["nets"])
+    fresh = agent(name, **overrides)
+    fresh.load_state_dict(acting)
+    for seed in range(3):
+        np.testing.assert_array_equal(fresh.act(obs(seed)), trained.act(obs(seed)))
+    broken = {**acting, "nets": {k: v for k, v in acting["nets"].items() if not k.startswith("actor.")}}
+    with pytest.raises(ValueError, match="does not fit"):
+        agent(name, **overrides).load_state_dict(broken)

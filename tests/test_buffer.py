@@ -291,3 +291,19 @@ def test_on_cuda(store):
     gc = buf.sample_goal_conditioned(256, torch.Generator(device="cuda").manual_seed(0),
                                      strategy={"future": 0.7, "random": 0.3})
     assert gc["goal_image"].device.type == "cuda"
+
+
+def test_frames_replaced_by_features_serve_state_batches_of_the_same_frames(store):
+    """obs=features: each frame's features join its state, so s and s' get frame t's and t+1's."""
+    buf = load_buffer([PRIOR, TASK], device="cpu", store=store)
+    frames, states = buf.frames.clone(), buf.states.clone()
+    features = frames.flatten(1)[:, :3].float()  # any per-frame function of the frame
+    buf.replace_frames_with_features(features)
+    assert buf.image_shape is None and buf.frames is None and buf.state_dim == states.shape[1] + 3
+    batch = buf._gather(torch.arange(len(buf)))
+    assert set(batch) == {"state", "next_state", "action", "reward", "terminated"}
+    f = buf.t_frame
+    torch.testing.assert_close(batch["state"], torch.cat([states[f], features[f]], 1))
+    torch.testing.assert_close(batch["next_state"], torch.cat([states[f + 1], features[f + 1]], 1))
+    with pytest.raises(ValueError, match="one feature row per frame"):
+        buf.replace_frames_with_features(features)

@@ -142,8 +142,10 @@ def test_compress_false_writes_the_same_episodes_raw(tmp_path):
 
 
 def test_seeds_and_shards_do_not_depend_on_workers():
-    assert episode_seed(0, 1) != episode_seed(0, 2) != episode_seed(1, 1)
-    assert episode_seed(5, 9) == episode_seed(5, 9)
+    seeds = {episode_seed(run, episode) for run in range(3) for episode in range(2000)}
+    assert len(seeds) == 3 * 2000  # no two episodes of these runs share a seed
+    # pinned: a change here changes every generated dataset's bytes (bump the dataset version)
+    assert (episode_seed(5, 9), episode_seed(0, 0)) == (1615781351, 2968811710)
     assert default_shard_size(6) == 1 and default_shard_size(5000) == 50 and default_shard_size(10000) == 50
 
 

@@ -27,6 +27,8 @@ from robo_offline.nets.obs import obs_to_batch
 COMPILE_MODES = ("none", "compile", "cudagraph", "compile+cudagraph")
 PRECISIONS = ("auto", "fp32", "bf16")
 LAYOUTS = ("shared", "cog")
+# the networks `act` reads (the actor reads the critic's encoder in the shared layout)
+ACTING_NETS = ("actor", "actor_encoder", "critic_encoder")
 
 
 def build_config(config_cls: type, cfg: Any, agent_name: str):
@@ -293,6 +295,15 @@ class Agent:
             "optimizers": {k: o.state_dict() for k, o in self.optimizers.items()},
         }
 
+    def acting_state_dict(self) -> dict[str, Any]:
+        """Only what `act` needs (the actor and the encoder it reads; no critics, targets or
+        optimisers): the shipped policies. `load_state_dict` takes it; `update` after it does not."""
+        state = self.state_dict()
+        state["nets"] = {k: v for k, v in state["nets"].items() if k.split(".")[0] in ACTING_NETS}
+        state["optimizers"] = {}
+        state["acting_only"] = True
+        return state
+
     def load_state_dict(self, state: dict[str, Any]) -> None:
         other = state.get("agent")
         if other != self.name:
@@ -308,9 +319,15 @@ class Agent:
                 f"{self.state_dim}, action {self.action_dim}: use the matching env / image_size"
             )
         try:
-            self.nets.load_state_dict(state["nets"])
-            for key, opt in self.optimizers.items():
-                opt.load_state_dict(state["optimizers"][key])
+            if state.get("acting_only"):
+                missing, unexpected = self.nets.load_state_dict(state["nets"], strict=False)
+                missing = [k for k in missing if k.split(".")[0] in ACTING_NETS]
+                if missing or unexpected:
+                    raise KeyError(f"missing {missing}, unexpected {unexpected}")
+            else:
+                self.nets.load_state_dict(state["nets"])
+                for key, opt in self.optimizers.items():
+                    opt.load_state_dict(state["optimizers"][key])
         except (RuntimeError, KeyError, ValueError) as exc:
             raise ValueError(f"checkpoint does not fit this {self.name} agent's networks (was it trained "
                              f"with another architecture config?): {exc}") from exc

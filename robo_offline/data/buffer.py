@@ -169,6 +169,15 @@ class ReplayBuffer:
         self._image_shape = None if self.frames is None else tuple(int(x) for x in self.frames.shape[1:])
         self._frames_flat = None if self.frames is None else self.frames.view(self.frames.shape[0], -1)
 
+    def replace_frames_with_features(self, features: torch.Tensor) -> None:
+        """obs=features: append per-frame features (F, D) to the per-frame state and drop the frames,
+        so the buffer serves state batches of `[proprio, features]` (robo_offline.representation)."""
+        if self.frames is None or features.shape[0] != self.frames.shape[0]:
+            have = None if self.frames is None else self.frames.shape[0]
+            raise ValueError(f"need one feature row per frame ({have} frames), got {tuple(features.shape)}")
+        self.states = torch.cat([self.states, features.to(self.states)], dim=1)
+        self.frames = self._frames_flat = self._image_shape = None
+
     # -- properties the trainer and agents use ---------------------------------------------
     @property
     def image_shape(self) -> tuple[int, int, int] | None:
