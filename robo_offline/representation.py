@@ -2,8 +2,9 @@
 
 End-to-end image CQL runs 3-5 gradient steps/s on a 2-core CPU, because every step pushes the
 batch's frames through conv stacks forwards and backwards. Here the conv stack is learned once,
-from the datasets' frames alone (no rewards, no privileged labels): a convolutional auto-encoder
-whose bottleneck must hold what the frame shows, i.e. the drawers, the object and the arm. It is
+from the datasets alone (no rewards, no privileged labels), by one of two objectives: a
+convolutional auto-encoder whose bottleneck must hold what the frame shows (`autoencoder`), or a
+head that predicts the data's action from the features and the proprio state (`action`). It is
 then frozen, the features of every frame in the buffer are computed once, and the agents train on
 `[proprio state, image features]` as on a state vector, at MLP speed. At evaluation the same
 frozen encoder turns each camera frame into features (`FeaturePolicy`), so a checkpoint holds the
@@ -24,20 +25,67 @@ from torch import nn
 from robo_offline.nets.encoders import ConvEncoder, image_to_float
 
 
+OBJECTIVES = ("autoencoder", "action")
+BOTTLENECKS = ("linear", "keypoints", "none")
+
+
 @dataclass
 class RepresentationConfig:
+    objective: str = "autoencoder"  # "autoencoder": reconstruct the frame; "action": predict the data's action
+    bottleneck: str = "linear"      # "linear" (Linear-LayerNorm-tanh) | "keypoints" (spatial softmax: positions)
+                                    # | "none" (the flattened conv maps)
     feature_dim: int = 64     # bottleneck size: what the agents see besides the 6-d proprio state
-    steps: int = 6000         # auto-encoder gradient steps
+    steps: int = 6000         # gradient steps
     batch_size: int = 64
     lr: float = 1e-3
+    augment: bool = True      # random shift (pad 4) on the sampled frames, as the image agents train
     seed: int = 0
 
 
-class FrameAutoencoder(nn.Module):
-    """COG's conv stack (3 conv layers of 16 channels, the cheapest on a CPU), a Linear ->
-    LayerNorm -> tanh bottleneck of `feature_dim` features, and a transposed-conv decoder that
-    reconstructs the frame at half resolution (24x24 from 48x48: the object in the open drawer
-    still covers 4-8 pixels there, and the decoder costs a quarter of a full-size one)."""
+class FrameEncoder(nn.Module):
+    """COG's conv stack (3 conv layers of 16 channels, the cheapest on a CPU), then a bottleneck:
+    uint8 (B, 3, H, W) -> (B, feature_dim) features in [-1, 1].
+
+    - `linear`: Linear -> LayerNorm -> tanh over the flattened maps.
+    - `keypoints`: a spatial softmax (deep spatial auto-encoders, Finn et al. 2016): feature_dim / 2
+      maps, each reduced to the expected (x, y) of its softmax, so the features are image positions
+      (where the gripper, handle and object are), which the agents' MLPs can subtract.
+    - `none`: the conv maps themselves, flattened (16 x 12 x 12 = 2304 at 48x48; `feature_dim` is
+      ignored): nothing is squeezed out, at the cost of wider agent inputs.
+    """
+
+    def __init__(self, image_shape: tuple[int, int, int], feature_dim: int, bottleneck: str = "linear"):
+        super().__init__()
+        if bottleneck not in BOTTLENECKS:
+            raise ValueError(f"representation bottleneck {bottleneck!r}; choose one of {BOTTLENECKS}")
+        if bottleneck == "keypoints" and feature_dim % 2:
+            raise ValueError(f"keypoints give (x, y) pairs: feature_dim must be even, got {feature_dim}")
+        self.image_shape, self.feature_dim, self.kind = tuple(image_shape), feature_dim, bottleneck
+        self.convs = ConvEncoder("cog", image_shape, ensemble=1, channels_last=False)
+        if bottleneck == "linear":
+            self.bottleneck = nn.Sequential(nn.Linear(self.convs.feature_dim, feature_dim),
+                                            nn.LayerNorm(feature_dim), nn.Tanh())
+        elif bottleneck == "keypoints":
+            self.bottleneck = nn.Conv2d(16, feature_dim // 2, 1)  # one map per keypoint
+        else:
+            self.bottleneck, self.feature_dim = nn.Identity(), self.convs.feature_dim
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        if self.kind != "keypoints":
+            return self.bottleneck(self.convs(images)[0])
+        maps = self.bottleneck(self.convs.convs(image_to_float(images, channels_last=False)))
+        b, k, h, w = maps.shape
+        attention = torch.softmax(maps.reshape(b, k, h * w), dim=-1).reshape(b, k, h, w)
+        ys = torch.linspace(-1.0, 1.0, h, device=maps.device)
+        xs = torch.linspace(-1.0, 1.0, w, device=maps.device)
+        x = (attention.sum(dim=2) * xs).sum(dim=-1)  # (b, k) expected column
+        y = (attention.sum(dim=3) * ys).sum(dim=-1)  # (b, k) expected row
+        return torch.cat([x, y], dim=1)
+
+
+class FrameDecoder(nn.Module):
+    """objective=autoencoder: reconstructs the frame at half resolution (24x24 from 48x48: the
+    object in the open drawer still covers 4-8 pixels there, at a quarter of a full decoder's cost)."""
 
     def __init__(self, image_shape: tuple[int, int, int], feature_dim: int):
         super().__init__()
@@ -45,58 +93,74 @@ class FrameAutoencoder(nn.Module):
         if h % 8 or w % 8:
             raise ValueError(f"the decoder doubles 6x6 twice to half size: image sides must be multiples of 8, "
                              f"got {image_shape}")
-        self.image_shape, self.feature_dim = tuple(image_shape), feature_dim
-        self.convs = ConvEncoder("cog", image_shape, ensemble=1, channels_last=False)
-        self.bottleneck = nn.Sequential(nn.Linear(self.convs.feature_dim, feature_dim), nn.LayerNorm(feature_dim),
-                                        nn.Tanh())
-        self.seed_shape = (32, h // 8, w // 8)
-        self.decoder = nn.Sequential(
-            nn.Linear(feature_dim, int(np.prod(self.seed_shape))), nn.ReLU(),
-            nn.Unflatten(1, self.seed_shape),
+        seed_shape = (32, h // 8, w // 8)
+        self.net = nn.Sequential(
+            nn.Linear(feature_dim, int(np.prod(seed_shape))), nn.ReLU(),
+            nn.Unflatten(1, seed_shape),
             nn.ConvTranspose2d(32, 32, 4, stride=2, padding=1), nn.ReLU(),
             nn.ConvTranspose2d(32, 16, 4, stride=2, padding=1), nn.ReLU(),
             nn.Conv2d(16, c, 3, padding=1),
         )
 
-    def encode(self, images: torch.Tensor) -> torch.Tensor:
-        """uint8 (B, 3, H, W) -> (B, feature_dim) features in [-1, 1]."""
-        return self.bottleneck(self.convs(images)[0])
-
-    def loss(self, images: torch.Tensor) -> torch.Tensor:
+    def loss(self, features: torch.Tensor, batch: dict) -> torch.Tensor:
         """Mean squared error of the half-resolution reconstruction, pixels in [0, 1]."""
-        recon = torch.sigmoid(self.decoder(self.encode(images)))
-        target = nn.functional.avg_pool2d(image_to_float(images, channels_last=False), 2)
-        return nn.functional.mse_loss(recon, target)
+        target = nn.functional.avg_pool2d(image_to_float(batch["image"], channels_last=False), 2)
+        return nn.functional.mse_loss(torch.sigmoid(self.net(features)), target)
 
     @torch.no_grad()
-    def reconstruct(self, images: torch.Tensor) -> torch.Tensor:
-        """uint8 (B, 3, H, W) -> uint8 reconstructions at full size (for the report's picture)."""
-        recon = nn.functional.interpolate(torch.sigmoid(self.decoder(self.encode(images))), scale_factor=2)
+    def reconstruct(self, features: torch.Tensor) -> torch.Tensor:
+        """uint8 reconstructions at full size (for the report's picture)."""
+        recon = nn.functional.interpolate(torch.sigmoid(self.net(features)), scale_factor=2)
         return (recon * 255).round().to(torch.uint8)
 
 
-def train_autoencoder(frames: torch.Tensor, cfg: RepresentationConfig, on_step=None) -> FrameAutoencoder:
-    """Fit the auto-encoder to uint8 frames (N, 3, H, W); `on_step(step, loss tensor)` after each step."""
-    gen = torch.Generator(device=frames.device).manual_seed(cfg.seed)
+class ActionHead(nn.Module):
+    """objective=action: the data's action from the features and the proprio state (mean squared
+    error). Actions are in every dataset, rewards are not read: the encoder keeps what the
+    behaviour in the data depends on (where the object is relative to the gripper), which a
+    reconstruction spends few of its features on when the object is a few dozen pixels."""
+
+    def __init__(self, feature_dim: int, state_dim: int, action_dim: int, hidden: int = 256):
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(feature_dim + state_dim, hidden), nn.ReLU(),
+                                 nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, action_dim))
+
+    def loss(self, features: torch.Tensor, batch: dict) -> torch.Tensor:
+        prediction = self.net(torch.cat([features, batch["state"]], dim=1))
+        return nn.functional.mse_loss(prediction, batch["action"])
+
+
+def make_objective(cfg: "RepresentationConfig", encoder: FrameEncoder, state_dim: int, action_dim: int) -> nn.Module:
+    if cfg.objective not in OBJECTIVES:
+        raise ValueError(f"representation objective {cfg.objective!r}; choose one of {OBJECTIVES}")
+    if cfg.objective == "autoencoder":
+        return FrameDecoder(encoder.image_shape, encoder.feature_dim)
+    return ActionHead(encoder.feature_dim, state_dim, action_dim)
+
+
+def train_representation(buffer, cfg: RepresentationConfig, on_step=None) -> tuple[FrameEncoder, nn.Module]:
+    """Fit encoder + objective on batches of the buffer's transitions (rewards unused); returns both,
+    the encoder in eval mode. `on_step(step, loss tensor)` after each step."""
+    gen = torch.Generator(device=buffer.device).manual_seed(cfg.seed)
     torch.manual_seed(cfg.seed)
-    model = FrameAutoencoder(tuple(frames.shape[1:]), cfg.feature_dim).to(frames.device)
-    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
-    flat = frames.view(frames.shape[0], -1)
+    encoder = FrameEncoder(buffer.image_shape, cfg.feature_dim, cfg.bottleneck).to(buffer.device)
+    objective = make_objective(cfg, encoder, buffer.state_dim, buffer.action_dim).to(buffer.device)
+    opt = torch.optim.Adam([*encoder.parameters(), *objective.parameters()], lr=cfg.lr)
     for step in range(1, cfg.steps + 1):
-        idx = torch.randint(0, frames.shape[0], (cfg.batch_size,), generator=gen, device=frames.device)
-        loss = model.loss(flat.index_select(0, idx).view(-1, *frames.shape[1:]))
+        batch = buffer.sample(cfg.batch_size, generator=gen, augment=cfg.augment)
+        loss = objective.loss(encoder(batch["image"]), batch)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
         if on_step is not None:
             on_step(step, loss.detach())
-    return model.eval()
+    return encoder.eval(), objective.eval()
 
 
 @torch.no_grad()
-def encode_frames(model: FrameAutoencoder, frames: torch.Tensor, chunk: int = 4096) -> torch.Tensor:
+def encode_frames(encoder: FrameEncoder, frames: torch.Tensor, chunk: int = 4096) -> torch.Tensor:
     """Features of every frame, in chunks: (N, 3, H, W) uint8 -> (N, feature_dim) float32."""
-    return torch.cat([model.encode(frames[i:i + chunk]) for i in range(0, frames.shape[0], chunk)])
+    return torch.cat([encoder(frames[i:i + chunk]) for i in range(0, frames.shape[0], chunk)])
 
 
 def linear_probe(features: np.ndarray, targets: np.ndarray, episode_of_frame: np.ndarray,
@@ -113,33 +177,34 @@ def linear_probe(features: np.ndarray, targets: np.ndarray, episode_of_frame: np
     return 1.0 - (resid ** 2).mean(axis=0) / np.maximum(var, 1e-12)
 
 
-def representation_payload(model: FrameAutoencoder, cfg: RepresentationConfig) -> dict:
-    """What a checkpoint stores to rebuild the frozen encoder (the decoder is not needed to act)."""
-    encoder = {k: v.cpu() for k, v in model.state_dict().items() if not k.startswith("decoder.")}
-    return {"config": dataclasses.asdict(cfg), "image_shape": list(model.image_shape), "encoder": encoder}
+def representation_payload(encoder: FrameEncoder, cfg: RepresentationConfig) -> dict:
+    """What a checkpoint stores to rebuild the frozen encoder (the objective's head is not needed to act)."""
+    return {"config": dataclasses.asdict(cfg), "image_shape": list(encoder.image_shape),
+            "encoder": {k: v.cpu() for k, v in encoder.state_dict().items()}}
 
 
-def encoder_from_payload(payload: dict, device: torch.device | str = "cpu") -> FrameAutoencoder:
+def encoder_from_payload(payload: dict, device: torch.device | str = "cpu") -> FrameEncoder:
     cfg = RepresentationConfig(**payload["config"])
-    model = FrameAutoencoder(tuple(payload["image_shape"]), cfg.feature_dim)
-    missing, unexpected = model.load_state_dict(payload["encoder"], strict=False)
-    if unexpected or any(not k.startswith("decoder.") for k in missing):
-        raise ValueError(f"encoder weights do not fit: missing {missing}, unexpected {unexpected}")
-    return model.to(device).eval()
+    encoder = FrameEncoder(tuple(payload["image_shape"]), cfg.feature_dim, cfg.bottleneck)
+    try:
+        encoder.load_state_dict(payload["encoder"])
+    except RuntimeError as err:
+        raise ValueError(f"encoder weights do not fit: {err}") from None
+    return encoder.to(device).eval()
 
 
 class FeaturePolicy:
     """An agent trained with obs=features, acting on camera observations: the frozen encoder turns
     `obs["image"]` into features, appended to `obs["state"]`, as the buffer did for the data."""
 
-    def __init__(self, agent, model: FrameAutoencoder):
-        self.agent, self.model = agent, model
+    def __init__(self, agent, encoder: FrameEncoder):
+        self.agent, self.encoder = agent, encoder
         self.device = agent.device
 
     @torch.no_grad()
     def features(self, image: np.ndarray) -> np.ndarray:
         x = torch.from_numpy(np.ascontiguousarray(np.asarray(image).transpose(2, 0, 1))).unsqueeze(0)
-        return self.model.encode(x.to(self.device))[0].float().cpu().numpy()
+        return self.encoder(x.to(self.device))[0].float().cpu().numpy()
 
     def act(self, obs: dict, deterministic: bool = True) -> np.ndarray:
         state = np.concatenate([np.asarray(obs["state"], np.float32), self.features(obs["image"])])

@@ -124,12 +124,12 @@ def load_representation(path: str, buffer, device: torch.device):
     if tuple(payload["image_shape"]) != buffer.image_shape:
         raise UserError(f"encoder {path} was trained on images {payload['image_shape']}, the data has "
                         f"{list(buffer.image_shape)}; pretrain on this experiment's data")
-    model = encoder_from_payload(payload, device)
+    encoder = encoder_from_payload(payload, device)
     start = time.perf_counter()
-    buffer.replace_frames_with_features(encode_frames(model, buffer.frames))
-    print(f"obs=features: {payload['config']['feature_dim']} features per frame from {path} "
+    buffer.replace_frames_with_features(encode_frames(encoder, buffer.frames))
+    print(f"obs=features: {encoder.feature_dim} features per frame from {path} "
           f"({time.perf_counter() - start:.0f} s for all frames)")
-    return model, payload
+    return encoder, payload
 
 
 def agent_config(cfg: DictConfig) -> dict:

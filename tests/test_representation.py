@@ -6,57 +6,83 @@ import numpy as np
 import pytest
 import torch
 
-from robo_offline.representation import (FeaturePolicy, FrameAutoencoder, RepresentationConfig, encode_frames,
-                                         encoder_from_payload, linear_probe, representation_payload,
-                                         train_autoencoder)
+from robo_offline.representation import (ActionHead, FeaturePolicy, FrameDecoder, FrameEncoder,
+                                         RepresentationConfig, encode_frames, encoder_from_payload, linear_probe,
+                                         make_objective, representation_payload, train_representation)
 
 
-def blob_frames(n: int = 32, size: int = 48, seed: int = 0) -> torch.Tensor:
-    """Frames of one bright square at a random place on a dark background: position is all there is."""
-    rng = np.random.default_rng(seed)
-    frames = np.full((n, 3, size, size), 30, np.uint8)
-    for i, (y, x) in enumerate(rng.integers(0, size - 8, size=(n, 2))):
+class FrameBuffer:
+    """The two things train_representation reads of a ReplayBuffer: shapes and `sample`. The action
+    is a function of the square's position, as the data's action is of the object's."""
+
+    def __init__(self, frames: torch.Tensor, positions: np.ndarray):
+        self.frames, self.device = frames, frames.device
+        self.image_shape, self.state_dim, self.action_dim = tuple(frames.shape[1:]), 2, 2
+        self.actions = torch.as_tensor(positions / 40.0 * 2 - 1, dtype=torch.float32)
+
+    def sample(self, batch_size, generator=None, augment=None):
+        idx = torch.randint(0, len(self.frames), (batch_size,), generator=generator)
+        return {"image": self.frames[idx], "state": torch.zeros(batch_size, 2), "action": self.actions[idx]}
+
+
+def blob_buffer(n: int = 32) -> FrameBuffer:
+    rng = np.random.default_rng(0)
+    positions = rng.integers(0, 40, size=(n, 2))
+    frames = np.full((n, 3, 48, 48), 30, np.uint8)
+    for i, (y, x) in enumerate(positions):
         frames[i, :, y:y + 8, x:x + 8] = np.array([250, 220, 20], np.uint8)[:, None, None]
-    return torch.from_numpy(frames)
+    return FrameBuffer(torch.from_numpy(frames), positions)
 
 
-def test_autoencoder_loss_decreases_and_features_are_bounded():
-    frames = blob_frames()
-    model = FrameAutoencoder((3, 48, 48), feature_dim=8)
+@pytest.mark.parametrize("objective, bottleneck", [("autoencoder", "linear"), ("action", "linear"),
+                                                   ("action", "keypoints"), ("action", "none")])
+def test_each_objective_lowers_its_loss_and_features_are_bounded(objective, bottleneck):
+    buf = blob_buffer()
+    cfg = RepresentationConfig(objective=objective, bottleneck=bottleneck, feature_dim=8, steps=150, batch_size=16,
+                               lr=3e-3, augment=False)
+    full = {"image": buf.frames, "state": torch.zeros(32, 2), "action": buf.actions}
+    torch.manual_seed(cfg.seed)
+    encoder0 = FrameEncoder(buf.image_shape, 8, bottleneck)
+    objective0 = make_objective(cfg, encoder0, 2, 2)
     with torch.no_grad():
-        before = float(model.loss(frames))
-    losses = []
-    trained = train_autoencoder(frames, RepresentationConfig(feature_dim=8, steps=150, batch_size=16, lr=3e-3),
-                                on_step=lambda step, loss: losses.append(float(loss)))
+        before = float(objective0.loss(encoder0(buf.frames), full))
+    encoder, head = train_representation(buf, cfg)
     with torch.no_grad():
-        after = float(trained.loss(frames))
+        after = float(head.loss(encoder(buf.frames), full))
     assert after < 0.5 * before, (before, after)
-    feats = encode_frames(trained, frames, chunk=5)
-    assert feats.shape == (32, 8) and feats.abs().max() <= 1.0
-    assert trained.reconstruct(frames[:2]).shape == (2, 3, 48, 48)
+    feats = encode_frames(encoder, buf.frames, chunk=5)
+    assert feats.shape == (32, encoder.feature_dim) and torch.isfinite(feats).all()
+    if bottleneck != "none":
+        assert encoder.feature_dim == 8 and feats.abs().max() <= 1.0
+    if objective == "autoencoder":
+        assert head.reconstruct(feats[:2]).shape == (2, 3, 48, 48)
 
 
-def test_training_reaches_encoder_and_decoder():
-    model = FrameAutoencoder((3, 48, 48), feature_dim=4)
-    model.loss(blob_frames(4)).backward()
-    for name, param in model.named_parameters():
+@pytest.mark.parametrize("head", ["decoder", "action"])
+def test_gradients_reach_encoder_and_objective(head):
+    buf = blob_buffer(4)
+    encoder = FrameEncoder(buf.image_shape, 4)
+    objective = FrameDecoder(buf.image_shape, 4) if head == "decoder" else ActionHead(4, 2, 2)
+    objective.loss(encoder(buf.frames), buf.sample(4)).backward()
+    for name, param in [*encoder.named_parameters(), *objective.named_parameters()]:
         assert param.grad is not None and param.grad.abs().sum() > 0, name
 
 
-def test_payload_rebuilds_the_same_encoder_without_the_decoder():
-    frames = blob_frames(6)
-    model = FrameAutoencoder((3, 48, 48), feature_dim=8).eval()
-    payload = representation_payload(model, RepresentationConfig(feature_dim=8))
-    assert not any(k.startswith("decoder.") for k in payload["encoder"])
+def test_payload_rebuilds_the_same_encoder():
+    frames = blob_buffer(6).frames
+    encoder = FrameEncoder((3, 48, 48), feature_dim=8).eval()
+    payload = representation_payload(encoder, RepresentationConfig(feature_dim=8))
     rebuilt = encoder_from_payload(payload)
-    torch.testing.assert_close(encode_frames(rebuilt, frames), encode_frames(model, frames))
+    torch.testing.assert_close(encode_frames(rebuilt, frames), encode_frames(encoder, frames))
     with pytest.raises(ValueError, match="do not fit"):
         encoder_from_payload({**payload, "encoder": {"nope": torch.zeros(1)}})
 
 
-def test_image_side_that_the_decoder_cannot_rebuild_is_rejected():
+def test_bad_objective_and_image_side_are_rejected():
+    with pytest.raises(ValueError, match="objective"):
+        make_objective(RepresentationConfig(objective="nope"), FrameEncoder((3, 48, 48), 8), 2, 2)
     with pytest.raises(ValueError, match="multiples of 8"):
-        FrameAutoencoder((3, 44, 44), feature_dim=8)
+        FrameDecoder((3, 44, 44), feature_dim=8)
 
 
 def test_linear_probe_separates_a_linear_signal_from_noise():
@@ -81,12 +107,35 @@ class _StateAgent:
 
 
 def test_feature_policy_appends_the_frame_features_to_the_proprio_state():
-    model = FrameAutoencoder((3, 48, 48), feature_dim=8).eval()
+    encoder = FrameEncoder((3, 48, 48), feature_dim=8).eval()
     agent = _StateAgent()
-    policy = FeaturePolicy(agent, model)
-    frame = blob_frames(1)[0]
+    policy = FeaturePolicy(agent, encoder)
+    frame = blob_buffer(1).frames[0]
     obs = {"image": frame.permute(1, 2, 0).numpy(), "state": np.arange(6, dtype=np.float32)}
     assert policy.act(obs).shape == (5,)
     assert set(agent.seen) == {"state"} and agent.seen["state"].shape == (14,)
     np.testing.assert_array_equal(agent.seen["state"][:6], np.arange(6))
-    np.testing.assert_allclose(agent.seen["state"][6:], encode_frames(model, frame[None])[0].numpy(), atol=1e-6)
+    np.testing.assert_allclose(agent.seen["state"][6:], encode_frames(encoder, frame[None])[0].numpy(), atol=1e-6)
+
+
+def test_keypoint_features_follow_the_bright_square():
+    """A keypoint that has learned the square's map reports its position: move the square right,
+    the expected x grows. Built by hand: one map = the image's brightness."""
+    encoder = FrameEncoder((3, 48, 48), feature_dim=2, bottleneck="keypoints")
+    with torch.no_grad():  # make the single keypoint map a steep function of the conv features' mean
+        for module in encoder.convs.convs:
+            if isinstance(module, torch.nn.Conv2d):
+                module.weight.fill_(0.05)
+                module.bias.zero_()
+        encoder.bottleneck.weight.fill_(5.0)
+        encoder.bottleneck.bias.zero_()
+    frames = torch.full((2, 3, 48, 48), 0, dtype=torch.uint8)
+    frames[0, :, 20:28, 4:12] = 255
+    frames[1, :, 20:28, 36:44] = 255
+    with torch.no_grad():
+        features = encoder(frames)
+    assert features.shape == (2, 2) and features.abs().max() <= 1.0
+    assert features[1, 0] > features[0, 0] + 0.5  # x moved right
+    assert abs(float(features[1, 1] - features[0, 1])) < 0.1  # y did not move
+    with pytest.raises(ValueError, match="even"):
+        FrameEncoder((3, 48, 48), feature_dim=3, bottleneck="keypoints")

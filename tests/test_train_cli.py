@@ -117,7 +117,7 @@ def test_render_writes_videos_and_contact_sheet(store, trained, tmp_path):
     assert (tmp_path / "contact_sheet.png").is_file()
 
 
-def test_pretrain_then_train_on_features_then_eval_and_render_from_the_camera(store, trained, tmp_path):
+def test_pretrain_then_train_on_features_then_eval_from_the_camera(store, trained, tmp_path):
     """The representation path end to end: a frozen encoder from the frames, an MLP agent on
     [proprio, features], and a checkpoint that acts on camera images by itself."""
     rep = tmp_path / "rep"
@@ -132,8 +132,6 @@ def test_pretrain_then_train_on_features_then_eval_and_render_from_the_camera(st
     assert read_rows(run / "metrics.csv")[-1]["eval/success_rate"] != ""
     checkpoint = run / "checkpoints" / "last.pt"
     assert "episodes=1" in cli(store, "eval", f"checkpoint={checkpoint}", "episodes=1", f"out={tmp_path}").stdout
-    cli(store, "render", f"checkpoint={checkpoint}", "episodes=1", f"out={tmp_path / 'video'}")
-    assert (tmp_path / "video" / "episode_000.mp4").stat().st_size > 1000
     missing = cli(store, *train_args(tmp_path / "run2", "obs=features", f"representation={tmp_path / 'none.pt'}",
                                      "steps=2"), check=False)
     assert missing.returncode == 1 and "robo-offline pretrain" in missing.stderr
