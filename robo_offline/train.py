@@ -117,9 +117,6 @@ def load_representation(path: str, buffer, device: torch.device):
     from robo_offline.checkpoint import load_checkpoint
     from robo_offline.representation import encode_frames, encoder_from_payload
 
-    if not Path(path).is_file():
-        raise UserError(f"obs=features needs a pretrained encoder at {path}: run `robo-offline pretrain "
-                        "experiment=<this experiment>` first, or pass representation=<encoder.pt>")
     payload = load_checkpoint(path)["representation"]
     if tuple(payload["image_shape"]) != buffer.image_shape:
         raise UserError(f"encoder {path} was trained on images {payload['image_shape']}, the data has "
@@ -171,6 +168,9 @@ def run(cfg: DictConfig) -> None:
     if cfg.obs not in ("image", "state", "features"):
         raise UserError(f"obs={cfg.obs!r}; use obs=image, obs=state or obs=features")
     env_kwargs = eval_env_kwargs(cfg)
+    if cfg.obs == "features" and not Path(cfg.representation).is_file():
+        raise UserError(f"obs=features needs a pretrained encoder at {cfg.representation}: run `robo-offline "
+                        "pretrain experiment=<this experiment>` first, or pass representation=<encoder.pt>")
 
     env_space = evaluation_env_spaces(experiment.env, env_kwargs, evaluate=bool(cfg.eval_every))
     buffer = build_buffer(experiment, device, "image" if cfg.obs == "features" else cfg.obs)

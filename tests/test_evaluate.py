@@ -1,4 +1,5 @@
 import math
+from pathlib import Path
 
 import pytest
 
@@ -24,3 +25,17 @@ def test_interval_narrows_with_more_episodes():
 def test_evaluation_seeds_are_distinct_across_seeds():
     a, b = evaluation_seeds(0, 100), evaluation_seeds(1, 100)
     assert len(set(a) | set(b)) == 200
+
+
+def test_checkpoint_specs_resolve_to_files_and_unknown_pretrained_names_are_clear(tmp_path):
+    from robo_offline.checkpoint import default_output_dir, resolve_checkpoint
+    from robo_offline.errors import UserError
+
+    run = tmp_path / "run"
+    (run / "checkpoints").mkdir(parents=True)
+    assert resolve_checkpoint(run) == run / "checkpoints" / "last.pt"
+    assert resolve_checkpoint(run / "checkpoints" / "last.pt") == run / "checkpoints" / "last.pt"
+    assert default_output_dir(run, "eval") == run.resolve() / "eval"
+    assert default_output_dir("pretrained:x", "videos") == Path("outputs") / "videos" / "pretrained_x"
+    with pytest.raises(UserError, match="no pretrained policy 'no_such_policy'"):
+        resolve_checkpoint("pretrained:no_such_policy")

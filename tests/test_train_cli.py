@@ -117,9 +117,10 @@ def test_render_writes_videos_and_contact_sheet(store, trained, tmp_path):
     assert (tmp_path / "contact_sheet.png").is_file()
 
 
-def test_pretrain_then_train_on_features_then_eval_from_the_camera(store, trained, tmp_path):
+def test_pretrain_features_export_and_eval_from_the_camera(store, trained, tmp_path):
     """The representation path end to end: a frozen encoder from the frames, an MLP agent on
-    [proprio, features], and a checkpoint that acts on camera images by itself."""
+    [proprio, features], a checkpoint that acts on camera images by itself, and its export (the
+    acting part only) acting the same; eval takes the run directory as well as a file."""
     rep = tmp_path / "rep"
     cli(store, "pretrain", "experiment=demo", TINY_DATA, "experiment.data_workers=1", "representation.steps=3",
         "representation.batch_size=8", "representation.feature_dim=8", f"hydra.run.dir={rep}")
@@ -130,24 +131,15 @@ def test_pretrain_then_train_on_features_then_eval_from_the_camera(store, traine
     cli(store, *train_args(run, "obs=features", f"representation={rep / 'encoder.pt'}", "steps=2", "eval_every=2",
                            "eval_episodes=1", "log_every=1"))
     assert read_rows(run / "metrics.csv")[-1]["eval/success_rate"] != ""
-    checkpoint = run / "checkpoints" / "last.pt"
-    assert "episodes=1" in cli(store, "eval", f"checkpoint={checkpoint}", "episodes=1", f"out={tmp_path}").stdout
+    shipped = tmp_path / "policy.pt"
+    cli(store, "export", f"checkpoint={run}", f"out={shipped}")
+    assert shipped.stat().st_size < (run / "checkpoints" / "last.pt").stat().st_size
+    lines = [cli(store, "eval", f"checkpoint={checkpoint}", "episodes=1", "seed=5", f"out={tmp_path / 'eval'}")
+             .stdout.strip().splitlines()[-1] for checkpoint in (run, shipped)]
+    assert lines[0] == lines[1] and lines[0].endswith("episodes=1")
     missing = cli(store, *train_args(tmp_path / "run2", "obs=features", f"representation={tmp_path / 'none.pt'}",
                                      "steps=2"), check=False)
     assert missing.returncode == 1 and "robo-offline pretrain" in missing.stderr
-
-
-def test_export_keeps_the_acting_part_and_eval_takes_it_and_a_run_dir(store, trained, tmp_path):
-    shipped = tmp_path / "policy.pt"
-    cli(store, "export", f"checkpoint={trained}", f"out={shipped}")
-    assert shipped.stat().st_size < (trained / "checkpoints" / "last.pt").stat().st_size / 2
-    lines = []
-    for checkpoint in (trained, shipped):  # a run dir and the exported file act the same
-        proc = cli(store, "eval", f"checkpoint={checkpoint}", "episodes=1", "seed=5", f"out={tmp_path / 'eval'}")
-        lines.append(proc.stdout.strip().splitlines()[-1])
-    assert lines[0] == lines[1]
-    unknown = cli(store, "eval", "checkpoint=pretrained:no_such_policy", check=False)
-    assert unknown.returncode == 1 and "no pretrained policy 'no_such_policy'" in unknown.stderr
 
 
 def test_killed_run_resumes_with_identical_losses(store, tmp_path):
