@@ -110,7 +110,8 @@ def run(cfg: DictConfig) -> None:
     privileged = load_buffer(specs, device="cpu", obs_mode="state").states.numpy()
     episode_of_frame = np.repeat(np.arange(buffer.num_episodes), buffer.ep_frames.cpu().numpy())
     report = {"frames": int(frames.shape[0]), "train_seconds": round(seconds, 1),
-              "steps_per_s": round(rep_cfg.steps / seconds, 1), "objective": rep_cfg.objective, "final_loss": rows[-1]["loss"],
+              "steps_per_s": round(rep_cfg.steps / seconds, 1), "objective": rep_cfg.objective,
+              "final_loss": rows[-1]["loss"],
               "probe_r2_held_out_episodes": probe_report(features, buffer.states.cpu().numpy(), privileged,
                                                          episode_of_frame)}
     (out / "probe.json").write_text(json.dumps(report, indent=2) + "\n")

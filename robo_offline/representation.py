@@ -23,6 +23,7 @@ import torch
 from torch import nn
 
 from robo_offline.nets.encoders import ConvEncoder, image_to_float
+from robo_offline.nets.obs import obs_to_batch
 
 
 OBJECTIVES = ("autoencoder", "action")
@@ -44,7 +45,7 @@ class RepresentationConfig:
 
 class FrameEncoder(nn.Module):
     """COG's conv stack (3 conv layers of 16 channels, the cheapest on a CPU), then a bottleneck:
-    uint8 (B, 3, H, W) -> (B, feature_dim) features in [-1, 1].
+    uint8 (B, 3, H, W) -> (B, feature_dim) features (in [-1, 1] but for `none`).
 
     - `linear`: Linear -> LayerNorm -> tanh over the flattened maps.
     - `keypoints`: a spatial softmax (deep spatial auto-encoders, Finn et al. 2016): feature_dim / 2
@@ -202,13 +203,10 @@ class FeaturePolicy:
         self.device = agent.device
 
     @torch.no_grad()
-    def features(self, image: np.ndarray) -> np.ndarray:
-        x = torch.from_numpy(np.ascontiguousarray(np.asarray(image).transpose(2, 0, 1))).unsqueeze(0)
-        return self.encoder(x.to(self.device))[0].float().cpu().numpy()
-
     def act(self, obs: dict, deterministic: bool = True) -> np.ndarray:
-        state = np.concatenate([np.asarray(obs["state"], np.float32), self.features(obs["image"])])
-        return self.agent.act({"state": state}, deterministic=deterministic)
+        batch = obs_to_batch({"image": obs["image"], "state": obs["state"]}, self.device, self.encoder.image_shape)
+        state = torch.cat([batch["state"], self.encoder(batch["image"]).float()], dim=1)[0]
+        return self.agent.act({"state": state.cpu().numpy()}, deterministic=deterministic)
 
     def __getattr__(self, name):  # step, cfg, name, ...: the wrapped agent's
         return getattr(self.agent, name)

@@ -129,6 +129,15 @@ def load_representation(path: str, buffer, device: torch.device):
     return encoder, payload
 
 
+def same_representation(a: dict | None, b: dict) -> bool:
+    """Whether two checkpoints' frozen encoders are the same (config, image shape and weights)."""
+    if a is None or (a["config"], a["image_shape"]) != (b["config"], b["image_shape"]):
+        return False
+    if a["encoder"].keys() != b["encoder"].keys():
+        return False
+    return all(torch.equal(a["encoder"][k], b["encoder"][k]) for k in a["encoder"])
+
+
 def agent_config(cfg: DictConfig) -> dict:
     """configs/agent/<name>.yaml, then the experiment's `agent_defaults` for the keys this agent
     has (e.g. smaller MLPs for obs=state), then `agent_defaults.<agent name>` (keys for that agent
@@ -197,6 +206,9 @@ def run(cfg: DictConfig) -> None:
         saved = payload["config"]
         if (saved.get("experiment"), saved.get("obs")) != (OmegaConf.to_container(experiment, resolve=True), cfg.obs):
             raise UserError(f"{run_dir} holds a run of another experiment (datasets, roles or obs differ); "
+                            "give this one its own hydra.run.dir")
+        if representation is not None and not same_representation(payload.get("representation"), representation):
+            raise UserError(f"{run_dir} holds a run on another frozen encoder than {cfg.representation}; "
                             "give this one its own hydra.run.dir")
         agent.load_state_dict(payload["agent"])
         restore_rng_state(payload["rng"], sample_gen)

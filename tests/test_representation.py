@@ -139,3 +139,16 @@ def test_keypoint_features_follow_the_bright_square():
     assert abs(float(features[1, 1] - features[0, 1])) < 0.1  # y did not move
     with pytest.raises(ValueError, match="even"):
         FrameEncoder((3, 48, 48), feature_dim=3, bottleneck="keypoints")
+
+
+def test_same_representation_compares_config_and_weights():
+    from robo_offline.train import same_representation
+
+    encoder = FrameEncoder((3, 48, 48), feature_dim=8)
+    payload = representation_payload(encoder, RepresentationConfig(feature_dim=8))
+    copy = {**payload, "encoder": {k: v.clone() for k, v in payload["encoder"].items()}}
+    assert same_representation(copy, payload)
+    copy["encoder"]["bottleneck.0.bias"] += 1.0
+    assert not same_representation(copy, payload)
+    assert not same_representation({**payload, "config": {**payload["config"], "seed": 1}}, payload)
+    assert not same_representation(None, payload)

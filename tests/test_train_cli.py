@@ -131,6 +131,9 @@ def test_pretrain_features_export_and_eval_from_the_camera(store, trained, tmp_p
     cli(store, *train_args(run, "obs=features", f"representation={rep / 'encoder.pt'}", "steps=2", "eval_every=2",
                            "eval_episodes=1", "log_every=1"))
     assert read_rows(run / "metrics.csv")[-1]["eval/success_rate"] != ""
+    resumed = cli(store, *train_args(run, "obs=features", f"representation={rep / 'encoder.pt'}", "steps=3",
+                                     "log_every=1")).stdout
+    assert "resuming cql from step 2" in resumed  # the same encoder: the run goes on
     shipped = tmp_path / "policy.pt"
     cli(store, "export", f"checkpoint={run}", f"out={shipped}")
     assert shipped.stat().st_size < (run / "checkpoints" / "last.pt").stat().st_size
