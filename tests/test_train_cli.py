@@ -119,8 +119,8 @@ def test_render_writes_videos_and_contact_sheet(store, trained, tmp_path):
 
 def test_pretrain_features_export_and_eval_from_the_camera(store, trained, tmp_path):
     """The representation path end to end: a frozen encoder from the frames, an MLP agent on
-    [proprio, features], a checkpoint that acts on camera images by itself, and its export (the
-    acting part only) acting the same; eval takes the run directory as well as a file."""
+    [proprio, features], a checkpoint that acts on camera images by itself (evaluation during
+    training), and its export (the acting part only, read from the run directory) evaluated."""
     rep = tmp_path / "rep"
     cli(store, "pretrain", "experiment=demo", TINY_DATA, "experiment.data_workers=1", "representation.steps=3",
         "representation.batch_size=8", "representation.feature_dim=8", f"hydra.run.dir={rep}")
@@ -131,15 +131,11 @@ def test_pretrain_features_export_and_eval_from_the_camera(store, trained, tmp_p
     cli(store, *train_args(run, "obs=features", f"representation={rep / 'encoder.pt'}", "steps=2", "eval_every=2",
                            "eval_episodes=1", "log_every=1"))
     assert read_rows(run / "metrics.csv")[-1]["eval/success_rate"] != ""
-    resumed = cli(store, *train_args(run, "obs=features", f"representation={rep / 'encoder.pt'}", "steps=3",
-                                     "log_every=1")).stdout
-    assert "resuming cql from step 2" in resumed  # the same encoder: the run goes on
     shipped = tmp_path / "policy.pt"
     cli(store, "export", f"checkpoint={run}", f"out={shipped}")
     assert shipped.stat().st_size < (run / "checkpoints" / "last.pt").stat().st_size
-    lines = [cli(store, "eval", f"checkpoint={checkpoint}", "episodes=1", "seed=5", f"out={tmp_path / 'eval'}")
-             .stdout.strip().splitlines()[-1] for checkpoint in (run, shipped)]
-    assert lines[0] == lines[1] and lines[0].endswith("episodes=1")
+    last = cli(store, "eval", f"checkpoint={shipped}", "episodes=1", f"out={tmp_path / 'eval'}").stdout
+    assert last.strip().splitlines()[-1].endswith("episodes=1")
     missing = cli(store, *train_args(tmp_path / "run2", "obs=features", f"representation={tmp_path / 'none.pt'}",
                                      "steps=2"), check=False)
     assert missing.returncode == 1 and "robo-offline pretrain" in missing.stderr
