@@ -4,7 +4,8 @@ one task (robo_offline.tasks), and the registration of the `robo_offline/<Task>-
 Observation (`obs_mode="image"`, default): Dict(image uint8 (H, W, 3), state float32 (6,) = tcp
 x, y, z, gripper yaw, gripper opening, gripper command), plus `desired_goal` uint8 (H, W, 3) for
 GoalReach-v1. `obs_mode="state"`: Dict(state float32 (24,)) = the privileged state of
-robo_offline.privileged_state, and no camera call at all (about twice the steps per second).
+robo_offline.privileged_state (plus `desired_goal` float32 (24,), the goal's privileged state, for
+GoalReach-v1), and no camera call at all (about twice the steps per second).
 Action: float32 Box [-1, 1]^5 = (dx, dy, dz, dyaw, gripper): position deltas of up to 0.03 m
 and yaw deltas of up to 0.25 rad per step; the gripper closes where action[4] > 0 and opens
 where it is <= 0. Out-of-range actions are clipped; NaN/inf or a wrong shape raise ValueError.
@@ -17,8 +18,6 @@ import numpy as np
 from gymnasium import spaces
 
 from robo_offline.privileged_state import PRIVILEGED_STATE_DIM, privileged_state
-from robo_offline.sim import layout as L
-from robo_offline.sim.objects import SHAPES
 from robo_offline.tasks import TASKS, Task
 
 IMAGE_SIZES = (48, 64, 84, 128)
@@ -47,6 +46,8 @@ def task_and_spaces(task: str = "DrawerOpen", image_size: int = 48, render_mode:
     task_cls = TASKS[task]
     if task_kwargs and not task_cls.goal_conditioned:
         raise TypeError(f"{task_cls.name} takes no extra arguments {sorted(task_kwargs)}")
+    if obs_mode == "state" and task_cls.goal_conditioned:  # the goal is its state vector: no photograph
+        task_kwargs = {**task_kwargs, "goal_image": False}
     task_obj = task_cls(start=start, **task_kwargs)
     size = int(image_size)
     if obs_mode == "state":
@@ -56,7 +57,9 @@ def task_and_spaces(task: str = "DrawerOpen", image_size: int = 48, render_mode:
         state = spaces.Box(np.array([-2, -2, -2, -np.pi, 0, 0], np.float32),
                            np.array([2, 2, 2, np.pi, 0.2, 1], np.float32), dtype=np.float32)
         obs = {"image": img, "state": state}
-    if task_obj.goal_conditioned and task_obj.want_goal_image and obs_mode == "image":
+    if task_obj.goal_conditioned and obs_mode == "state":
+        obs["desired_goal"] = spaces.Box(-5.0, 5.0, (PRIVILEGED_STATE_DIM,), np.float32)
+    elif task_obj.goal_conditioned and task_obj.want_goal_image:
         obs["desired_goal"] = spaces.Box(0, 255, (size, size, 3), np.uint8)
     return task_obj, spaces.Dict(obs), spaces.Box(-1.0, 1.0, (ACTION_DIM,), np.float32)
 
@@ -83,7 +86,7 @@ class RoboOfflineEnv(gym.Env):
         self.render_mode = render_mode
         self.horizon = self.task.horizon
         self.obs_mode = obs_mode
-        self._with_goal_image = "desired_goal" in self.observation_space.spaces
+        self._with_goal = "desired_goal" in self.observation_space.spaces
         from robo_offline.sim.world import World  # pybullet loads with the first env, not on `import robo_offline`
 
         self.world = World(image_size=self.image_size, render_size=RENDER_SIZE, camera=self.task.camera)
@@ -132,35 +135,17 @@ class RoboOfflineEnv(gym.Env):
 
     def _obs(self, info: dict) -> dict:
         if self.obs_mode == "state":
-            return {"state": privileged_state(info)}
+            obs = {"state": privileged_state(info)}
+            if self._with_goal:
+                obs["desired_goal"] = self.task.goal_state.copy()
+            return obs
         obs = {"image": self.world.camera_image(), "state": self.world.proprio()}
-        if self._with_goal_image:
+        if self._with_goal:
             obs["desired_goal"] = self.task.goal_image.copy()
         return obs
 
     def _info(self) -> dict:
-        w = self.world
-        pos, obj_yaw = w.object_pose(0)
-        grasp_pos, grasp_yaw = self.task.grasp_yaw(w, 0)
-        openings = w.drawer_openings()
-        info = {
-            "is_success": bool(self.task.success(w)),
-            "ee_pos": w.ee_pos.astype(np.float32),
-            "ee_yaw": float(w.ee_yaw),
-            "gripper_opening": float(w.gripper_opening),
-            "gripper_closed": bool(w.gripper_closed),
-            "drawer_opening": openings.astype(np.float32),
-            "handle_pos": np.stack([L.handle_gap_pos(i, openings[i]) for i in range(2)]).astype(np.float32),
-            "object_pos": pos.astype(np.float32),
-            "object_yaw": float(obj_yaw),
-            "object_grasped": bool(w.is_grasped(0)),
-            "object_height": float(2 * SHAPES[w.object_specs[0].shape].half_height),
-            "grasp_pos": grasp_pos.astype(np.float32),
-            "grasp_yaw": float(grasp_yaw),
-            "target_drawer": int(self.task.target_drawer),
-        }
-        info.update(self.task.extra_info(w))
-        return info
+        return self.task.info(self.world)
 
     def compute_reward(self, achieved_goal, desired_goal, info=None) -> np.ndarray:
         """Vectorised goal-reaching reward (GoalReach-v1): 1.0 where the goal is reached, else 0.0."""

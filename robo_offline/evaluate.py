@@ -2,6 +2,10 @@
 
 `robo-offline eval checkpoint=<path> episodes=<int> seed=<int>` prints a final line
 `success_rate=<float> ci95=[<lo>, <hi>] episodes=<int>` and writes per-episode results as CSV.
+
+Goal-conditioned envs (GoalReach) are evaluated over their goal families: the episodes are split
+evenly between `drawer`, `object` and `both` goals (unless `env_kwargs` names a family), each
+episode a fresh goal the env samples; the result has one line per family and the overall one.
 """
 from __future__ import annotations
 
@@ -42,10 +46,24 @@ class EvalResult:
         lo, hi = self.ci95
         return f"success_rate={self.success_rate:.4f} ci95=[{lo:.4f}, {hi:.4f}] episodes={len(self.episodes)}"
 
+    @classmethod
+    def from_episodes(cls, rows: list[dict]) -> EvalResult:
+        successes = sum(r["success"] for r in rows)
+        return cls(success_rate=successes / max(1, len(rows)), ci95=wilson_interval(successes, len(rows)),
+                   mean_length=float(np.mean([r["length"] for r in rows])) if rows else 0.0, episodes=rows)
+
+    def by_family(self) -> dict[str, EvalResult]:
+        """Per goal family (episodes of goal-conditioned evaluations carry a `family`); {} otherwise."""
+        families = list(dict.fromkeys(r["family"] for r in self.episodes if "family" in r))
+        return {f: EvalResult.from_episodes([r for r in self.episodes if r.get("family") == f]) for f in families}
+
     def write_csv(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
+        fields = ["episode", "seed", "success", "length", "return"]
+        if self.episodes and "family" in self.episodes[0]:
+            fields.insert(1, "family")
         with path.open("w", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=["episode", "seed", "success", "length", "return"])
+            writer = csv.DictWriter(f, fieldnames=fields)
             writer.writeheader()
             writer.writerows(self.episodes)
 
@@ -93,24 +111,41 @@ def make_env(env_id: str, env_kwargs: dict, **extra) -> gym.Env:
         return gym.make(env_id, **env_kwargs, **extra)
 
 
+def evaluation_families(env_id: str, env_kwargs: dict) -> list[str | None]:
+    """The goal families to split an evaluation over: [None] (no split) unless the env is
+    goal-conditioned and `env_kwargs` leaves the family open."""
+    from robo_offline.tasks import TASKS
+    from robo_offline.tasks.goal_reach import GOAL_FAMILIES
+
+    with env_argument_errors(env_id, env_kwargs):
+        task = TASKS.get(gym.spec(env_id).kwargs.get("task"))
+    if task is None or not task.goal_conditioned or "family" in env_kwargs:
+        return [None]
+    return [f for f in GOAL_FAMILIES if f != "any"]
+
+
 def evaluate_policy(agent, env_id: str, env_kwargs: dict, episodes: int, seed: int,
                     deterministic: bool = True, progress: bool = True) -> EvalResult:
-    env = make_env(env_id, env_kwargs)
-    rows = []
-    try:
-        seeds = evaluation_seeds(seed, episodes)
-        for i in tqdm(range(episodes), desc="eval", unit="ep", disable=not progress, leave=False):
-            row = rollout(agent, env, seed=seeds[i], deterministic=deterministic)
-            rows.append({"episode": i, **row})
-    finally:
-        env.close()
-    successes = sum(r["success"] for r in rows)
-    return EvalResult(
-        success_rate=successes / max(1, len(rows)),
-        ci95=wilson_interval(successes, len(rows)),
-        mean_length=float(np.mean([r["length"] for r in rows])) if rows else 0.0,
-        episodes=rows,
-    )
+    """`episodes` rollouts from the evaluation seeds; on a goal-conditioned env split evenly over the
+    goal families (episode i of the split keeps seed i, so the goals differ between families)."""
+    families = evaluation_families(env_id, env_kwargs)
+    seeds = evaluation_seeds(seed, episodes)
+    rows: list[dict] = []
+    bar = tqdm(total=episodes, desc="eval", unit="ep", disable=not progress, leave=False)
+    first = 0
+    for k, family in enumerate(families):
+        count = episodes // len(families) + (1 if k < episodes % len(families) else 0)
+        env = make_env(env_id, env_kwargs if family is None else {**env_kwargs, "family": family})
+        try:
+            for i in range(first, first + count):
+                row = rollout(agent, env, seed=seeds[i], deterministic=deterministic)
+                rows.append({"episode": i, **({} if family is None else {"family": family}), **row})
+                bar.update(1)
+        finally:
+            env.close()
+        first += count
+    bar.close()
+    return EvalResult.from_episodes(rows)
 
 
 def run(cfg) -> None:
@@ -129,4 +164,6 @@ def run(cfg) -> None:
     result.write_csv(csv_path)
     print(f"env={env_id} {env_kwargs} checkpoint={cfg.checkpoint} step={payload['step']}")
     print(f"mean_length={result.mean_length:.1f} per-episode results: {csv_path}")
+    for family, part in result.by_family().items():
+        print(f"family={family} {part.summary_line()}")
     print(result.summary_line())

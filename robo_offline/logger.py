@@ -15,9 +15,11 @@ EVAL_COLUMNS = ["eval/success_rate", "eval/ci95_lo", "eval/ci95_hi", "eval/mean_
 
 
 class MetricsLogger:
-    def __init__(self, run_dir: Path, resume_step: int = 0):
+    def __init__(self, run_dir: Path, resume_step: int = 0, eval_columns: list[str] = EVAL_COLUMNS):
+        """`eval_columns`: the CSV's last columns, blank on rows without an evaluation."""
         from torch.utils.tensorboard import SummaryWriter
 
+        self.eval_columns = list(eval_columns)
         self.csv_path = Path(run_dir) / "metrics.csv"
         self.columns: list[str] | None = None
         if self.csv_path.exists():
@@ -48,7 +50,7 @@ class MetricsLogger:
             if math.isfinite(value):
                 self.tb.add_scalar(name, value, step)
         if self.columns is None:
-            self.columns = ["step", *[k for k in values if k not in EVAL_COLUMNS], *EVAL_COLUMNS]
+            self.columns = ["step", *[k for k in values if k not in self.eval_columns], *self.eval_columns]
             with self.csv_path.open("w", newline="") as f:
                 csv.DictWriter(f, fieldnames=self.columns).writeheader()
         row = {"step": step, **{k: f"{v:.6g}" for k, v in values.items() if k in self.columns}}

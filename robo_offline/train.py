@@ -22,8 +22,8 @@ from robo_offline.agent_io import resolve_device
 from robo_offline.checkpoint import capture_rng_state, load_checkpoint, restore_rng_state, save_checkpoint
 from robo_offline.envs import env_spaces
 from robo_offline.errors import UserError
-from robo_offline.evaluate import env_argument_errors, evaluate_policy, make_env
-from robo_offline.logger import MetricsLogger
+from robo_offline.evaluate import env_argument_errors, evaluate_policy, evaluation_families, make_env
+from robo_offline.logger import EVAL_COLUMNS, MetricsLogger
 from robo_offline.representation import FeaturePolicy
 
 
@@ -223,14 +223,16 @@ def run(cfg: DictConfig) -> None:
                                                  sample_gen, representation))
 
     policy = agent if encoder is None else FeaturePolicy(agent, encoder)
-    logger = MetricsLogger(run_dir, resume_step=start_step)
+    families = [f for f in evaluation_families(experiment.env, env_kwargs) if f is not None]
+    logger = MetricsLogger(run_dir, resume_step=start_step,
+                           eval_columns=[*EVAL_COLUMNS, *(f"eval/success_{f}" for f in families)])
     accumulated: dict[str, torch.Tensor] = {}
     since_log = 0
     last_time, last_step = time.perf_counter(), start_step
     progress = tqdm(total=cfg.steps, initial=start_step, desc=f"train {agent_name}", unit="step", dynamic_ncols=True)
     try:
         for step in range(start_step + 1, cfg.steps + 1):
-            metrics = agent.update(buffer.sample(cfg.batch_size, generator=sample_gen))
+            metrics = agent.update(agent.sample_batch(buffer, cfg.batch_size, generator=sample_gen))
             for key, value in metrics.items():
                 value = value.detach()
                 accumulated[key] = accumulated[key] + value if key in accumulated else value
@@ -249,6 +251,7 @@ def run(cfg: DictConfig) -> None:
                                          seed=cfg.seed, progress=False)
                 row.update({"eval/success_rate": result.success_rate, "eval/ci95_lo": result.ci95[0],
                             "eval/ci95_hi": result.ci95[1], "eval/mean_length": result.mean_length})
+                row.update({f"eval/success_{f}": part.success_rate for f, part in result.by_family().items()})
                 progress.set_postfix(success=f"{result.success_rate:.2f}")
             if row:
                 values = logger.log(step, row)

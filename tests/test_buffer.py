@@ -111,7 +111,7 @@ def test_reward_relabelling(store):
         load_buffer([{"dataset_id": TASK, "reward": "dense"}], device="cpu", store=store)
 
 
-@pytest.mark.parametrize("strategy", ["future", "geometric", "random"])
+@pytest.mark.parametrize("strategy", ["future", "geometric", "random", "final"])
 def test_hindsight_goals(store, strategy):
     buf = load_buffer([PRIOR, TASK], device="cpu", store=store)
     gen = torch.Generator().manual_seed(0)
@@ -125,6 +125,8 @@ def test_hindsight_goals(store, strategy):
         assert (buf.ep_ds_lo[ep_of_goal] == buf.ep_ds_lo[buf.t_ep[idx]]).all()  # same dataset
     else:
         assert same_episode.all() and (g > f).all()
+    if strategy == "final":
+        assert torch.equal(g, last)
     if strategy == "geometric":  # offset k >= 1 with P(k = 1) = p, clipped at the episode end
         k, room = g - f, last - f
         assert abs(float((k[room > 1] == 1).float().mean()) - 0.3) < 0.04
@@ -133,6 +135,8 @@ def test_hindsight_goals(store, strategy):
     assert batch["goal_image"].dtype == torch.uint8 and batch["goal_image"].shape == (64, 3, 16, 16)
     assert batch["reward"].dtype == torch.float32 and set(batch["reward"].unique().tolist()) <= {0.0, 1.0}
     assert torch.equal(batch["terminated"], batch["reward"])
+    assert batch["goal_state"].shape == (64, buf.state_dim)
+    assert torch.equal(batch["goal_other_episode"], torch.full((64,), float(strategy == "random")))
 
 
 def test_hindsight_reward_rule(store):
@@ -153,6 +157,7 @@ def test_hindsight_reward_rule(store):
     idx, g = buf.sample_goal_indices(128, torch.Generator().manual_seed(5),
                                      strategy={"future": 0.5, "geometric": 0.25, "random": 0.25})
     assert torch.equal(batch["goal_image"], buf.frames[g])
+    assert torch.equal(batch["goal_state"], buf.states[g])
     assert torch.equal(batch["reward"], buf.goal_reached(buf.t_frame[idx] + 1, g).float())
 
 

@@ -151,6 +151,28 @@ def test_goal_reach_goal_image_and_compute_reward():
     assert "desired_goal" not in obs2 and "desired_goal" not in env2.observation_space.spaces
 
 
+def test_goal_families_change_what_they_name_and_nothing_else():
+    """drawer: only the top drawer differs between start and goal; object: only the object moves;
+    both: both. By more than twice the success tolerance, so no goal is reached at the start."""
+    from robo_offline.tasks.goal_reach import DRAWER_TOLERANCE, OBJECT_TOLERANCE
+
+    for family, drawer_moves, object_moves in (("drawer", True, False), ("object", False, True), ("both", True, True)):
+        env = gym.make("robo_offline/GoalReach-v1", family=family, obs_mode="state")
+        assert env.observation_space["desired_goal"].shape == (24,)
+        for seed in range(4):
+            obs, info = env.reset(seed=seed)
+            start, goal = info["achieved_goal"], info["desired_goal"]
+            drawer_gap, object_gap = abs(goal[0] - start[0]), np.linalg.norm(goal[2:5] - start[2:5])
+            assert (drawer_gap > 2 * DRAWER_TOLERANCE) == drawer_moves and (drawer_gap < 1e-6) == (not drawer_moves)
+            assert (object_gap > 2 * OBJECT_TOLERANCE) == object_moves and (object_gap < 1e-3) == (not object_moves)
+            assert not info["is_success"]
+            # the state-mode goal is the goal scene's privileged state: drawers at 7-8, object at 9-11
+            np.testing.assert_allclose(obs["desired_goal"][[7, 8, 9, 10, 11]], goal, atol=1e-5)
+        env.close()
+    with pytest.raises(ValueError, match="goal family"):
+        gym.make("robo_offline/GoalReach-v1", family="colour")
+
+
 @pytest.mark.parametrize("size", [64, 84, 128])
 def test_image_sizes(size):
     env = gym.make("robo_offline/GoalReach-v1", image_size=size)

@@ -87,9 +87,11 @@ def test_state_only_agents_update_act_and_reload(name, tiny_store, one_thread):
     agent = make_agent(name, None, buf.state_dim, buf.action_dim, cfg)
     gen = torch.Generator().manual_seed(0)
     for _ in range(3):
-        metrics = agent.update(buf.sample(16, generator=gen))
+        metrics = agent.update(agent.sample_batch(buf, 16, generator=gen))
     assert all(torch.isfinite(v).all() for v in metrics.values())
     obs = {"state": buf.states[0].numpy()}
+    if agent.goal_conditioned:
+        obs["desired_goal"] = buf.states[5].numpy()
     action = agent.act(obs)
     assert action.shape == (5,) and np.all(np.abs(action) <= 1)
     clone = make_agent(name, None, buf.state_dim, buf.action_dim, cfg)

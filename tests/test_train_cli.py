@@ -264,3 +264,43 @@ def test_qtrace_follows_the_skill_and_the_policy(store, trained, tmp_path):
     assert max(float(r["drawer_top"]) for r in script) > 0.1  # the scripted chain, not the 6-step policy, opens it
     bad = cli(store, "qtrace", f"checkpoint={ckpt}", "skill=fly", check=False)
     assert bad.returncode == 1 and "skill='fly'" in bad.stderr
+
+
+TINY_PLAY = "experiment.datasets=[{recipe:play,episodes:3,weight:1.0,reward:none}]"
+
+
+def test_goal_reaching_trains_and_evaluates_per_goal_family(store, tmp_path):
+    """A tiny gcql run on play data (obs=state), evaluated on GoalReach goals split over the families."""
+    run_dir = tmp_path / "gcql"
+    cli(store, "train", "experiment=goal_reach_state", TINY_PLAY, "experiment.data_workers=1", "agent=gcql",
+        "agent.q_hidden=[16]", "agent.actor_hidden=[16]", "batch_size=8", "steps=4", "log_every=2", "eval_every=4",
+        "eval_episodes=3", f"hydra.run.dir={run_dir}")
+    row = read_rows(run_dir / "metrics.csv")[-1]
+    assert {"eval/success_drawer", "eval/success_object", "eval/success_both"} <= set(row)
+    assert all(row[f"eval/success_{f}"] in ("0", "1") for f in ("drawer", "object", "both"))
+    proc = cli(store, "eval", f"checkpoint={run_dir}", "episodes=3", f"out={tmp_path / 'eval'}")
+    lines = proc.stdout.strip().splitlines()
+    assert [line.split()[0] for line in lines[-4:-1]] == ["family=drawer", "family=object", "family=both"]
+    assert re.fullmatch(r"success_rate=[0-9.]+ ci95=\[[0-9., ]+\] episodes=3", lines[-1])
+    assert [r["family"] for r in read_rows(tmp_path / "eval" / "episodes_seed0.csv")] == ["drawer", "object", "both"]
+
+
+def test_evaluation_goals_are_states_the_play_data_never_visited(store, monkeypatch):
+    """Goals come from the env's own draws at the evaluation seeds, disjoint from the data's."""
+    import gymnasium as gym
+    import minari
+    import numpy as np
+
+    from robo_offline.data.writer import episode_seed
+    from robo_offline.evaluate import evaluation_seeds
+
+    monkeypatch.setenv("MINARI_DATASETS_PATH", str(store))
+    dataset = minari.load_dataset("robo_offline/GoalReach/play_3ep-v2")  # written by the test above
+    visited = np.concatenate([ep.infos["achieved_goal"] for ep in dataset.iterate_episodes()])
+    seeds = evaluation_seeds(0, 6)
+    assert not set(seeds) & {episode_seed(0, i) for i in range(dataset.total_episodes)}
+    env = gym.make("robo_offline/GoalReach-v1", obs_mode="state", family="both")
+    for seed in seeds:
+        goal = env.reset(seed=seed)[1]["desired_goal"]
+        assert np.abs(visited - goal).max(axis=1).min() > 1e-4
+    env.close()

@@ -18,6 +18,8 @@ AGENTS = {
     "bc": ("robo_offline.algos.bc", "BCAgent"),
     "iql": ("robo_offline.algos.iql", "IQLAgent"),
     "awac": ("robo_offline.algos.awac", "AWACAgent"),
+    "gcql": ("robo_offline.algos.gcql", "GCQLAgent"),
+    "gcbc": ("robo_offline.algos.gcbc", "GCBCAgent"),
 }
 
 

@@ -108,6 +108,7 @@ class Agent:
     config_cls: ClassVar[type]
     batch_keys: ClassVar[tuple[str, ...]] = ("image", "state", "action", "next_image", "next_state",
                                             "reward", "terminated")
+    goal_conditioned: ClassVar[bool] = False  # True: trains on hindsight goal batches (algos/goals.py)
     # (target, online) pairs in self.nets, Polyak-averaged with cfg.tau after every step
     target_pairs: ClassVar[tuple[tuple[str, str], ...]] = (("target_encoder", "critic_encoder"), ("target_q", "q"))
 
@@ -240,6 +241,10 @@ class Agent:
         return {**{f"{k}_loss": v.detach() for k, v in losses.items()}, **metrics}
 
     # ---- public API -----------------------------------------------------------------------
+    def sample_batch(self, buffer, batch_size: int, generator: torch.Generator | None = None) -> dict:
+        """The batch this agent trains on, from a ReplayBuffer (the trainer calls this)."""
+        return buffer.sample(batch_size, generator=generator)
+
     def update(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         """One gradient step on a batch (see docs/interfaces.md); metrics as 0-d device tensors."""
         self._check_batch(batch)

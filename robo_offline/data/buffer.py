@@ -25,8 +25,9 @@ Rewards are relabelled per dataset at load time (`reward:`):
 Omitted (None): the recipe's `default_reward` stored in the dataset's metadata.
 
 Goal-conditioned batches (`sample_goal_conditioned`) relabel with hindsight goals: goal frame g of
-the same episode at a uniform later step (`future`), at a geometric offset (`geometric`), or a
-random frame of another episode of the same dataset (`random`). The goal counts as reached by the
+the same episode at a uniform later step (`future`), at a geometric offset (`geometric`), the
+episode's last frame (`final`), or a random frame of another episode of the same dataset
+(`random`; flagged by `goal_other_episode` = 1, so an agent may bootstrap through them or not). The goal counts as reached by the
 transition (reward 1, and terminated=1 when `terminate_on_goal`) when g is the next frame itself
 (offset 0 from s': always reached), or when the achieved-goal vectors of s' and g (info
 `achieved_goal`, stored per frame by GoalReach-v1) are within the task thresholds: every
@@ -49,7 +50,7 @@ from robo_offline.data.reader import EpisodeArrays, iter_frames, read_episodes
 from robo_offline.errors import UserError
 
 REWARD_MODES = ("zero", "sparse", "from_info", "none")
-GOAL_STRATEGIES = ("future", "geometric", "random")
+GOAL_STRATEGIES = ("future", "geometric", "random", "final")
 
 
 def default_device() -> torch.device:
@@ -263,9 +264,10 @@ class ReplayBuffer:
     def sample_goal_conditioned(self, batch_size: int, generator: torch.Generator | None = None, *,
                                 strategy: str | dict[str, float] = "future", geometric_p: float = 0.2,
                                 augment: bool | None = None) -> dict[str, torch.Tensor]:
-        """A batch with `goal_image` and hindsight rewards (see the module docstring).
+        """A batch with the goal (`goal_state` (B, S), and `goal_image` when the buffer holds
+        frames), hindsight rewards and `goal_other_episode` (B,) (see the module docstring).
 
-        `strategy`: `future` | `geometric` | `random`, or a dict of fractions per strategy, e.g.
+        `strategy`: `future` | `geometric` | `random` | `final`, or a dict of fractions per strategy, e.g.
         `{"future": 0.7, "random": 0.3}` (fixed counts per batch). `geometric_p`: success
         probability of the geometric offset k >= 1 (mean offset 1/p), clipped at the episode end.
         """
@@ -273,9 +275,13 @@ class ReplayBuffer:
         batch = self._gather(idx)
         f = self.t_frame[idx]
         reached = self.goal_reached(f + 1, g)
-        batch["goal_image"] = self.frames_at(g)
+        batch["goal_state"] = self.states.index_select(0, g)
+        batch["goal_other_episode"] = (self.frame_episode(g) != self.t_ep[idx]).float()
         batch["reward"] = reached.float()
         batch["terminated"] = reached.float() if self.terminate_on_goal else torch.zeros_like(batch["reward"])
+        if self.frames is None:
+            return batch
+        batch["goal_image"] = self.frames_at(g)
         if self.augment if augment is None else augment:
             self._augment(batch, ["image", "next_image", "goal_image"], generator)
         return batch
@@ -319,9 +325,14 @@ class ReplayBuffer:
         if len(mix) > 1:
             dev = generator.device if generator is not None else self.device
             code = code[torch.randperm(batch_size, generator=generator, device=dev).to(self.device)]
-        g = torch.where(code == 0, g_future, torch.where(code == 1, g_geom, g_rand))
+        g_final = last
+        g = torch.stack([g_future, g_geom, g_rand, g_final]).gather(0, code.unsqueeze(0))[0]
 
         return idx, g
+
+    def frame_episode(self, frame: torch.Tensor) -> torch.Tensor:
+        """(B,) global episode index of each frame index."""
+        return torch.searchsorted(self.ep_first, frame, right=True) - 1
 
     def goal_reached(self, frame: torch.Tensor, goal: torch.Tensor) -> torch.Tensor:
         """Bool (B,): frame `frame` reaches goal frame `goal` (same frame, or achieved goals within tolerance)."""

@@ -9,7 +9,8 @@ def obs_to_batch(obs: dict, device: torch.device | str, image_shape: tuple[int, 
                  state_dim: int | None = None) -> dict[str, torch.Tensor]:
     """{"image": (H, W, 3) uint8, "state": (S,) float} -> {"image": (1, 3, H, W) uint8, "state": (1, S) float32}.
 
-    Other image keys (`desired_goal`) are converted the same way. Shapes are checked against
+    A goal image (`desired_goal`, HWC) becomes `goal_image` the same way; a goal vector
+    (`desired_goal`, 1-D, obs_mode=state) becomes `goal_state` (1, G). Shapes are checked against
     the agent's `image_shape` / `state_dim` when given, with a message that names both.
     """
     if "state" not in obs or (image_shape is not None and "image" not in obs):
@@ -35,4 +36,6 @@ def obs_to_batch(obs: dict, device: torch.device | str, image_shape: tuple[int, 
             if state_dim is not None and arr.shape[0] != state_dim:
                 raise ValueError(f"observation 'state' has {arr.shape[0]} entries, the agent expects {state_dim}")
             out["state"] = torch.from_numpy(arr).unsqueeze(0).to(device)
+        elif key == "desired_goal" and arr.ndim == 1:  # a goal state vector (obs_mode=state)
+            out["goal_state"] = torch.from_numpy(arr.astype(np.float32)).unsqueeze(0).to(device)
     return out

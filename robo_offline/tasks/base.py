@@ -41,6 +41,31 @@ class Task:
     def extra_info(self, world: World) -> dict:
         return {}
 
+    def info(self, world: World) -> dict:
+        """What the env reports in `info` every step: the privileged scene state (robo_offline.
+        privileged_state builds the state observation from it) plus the task's `extra_info`."""
+        pos, obj_yaw = world.object_pose(0)
+        grasp_pos, grasp_yaw = self.grasp_yaw(world, 0)
+        openings = world.drawer_openings()
+        info = {
+            "is_success": bool(self.success(world)),
+            "ee_pos": world.ee_pos.astype(np.float32),
+            "ee_yaw": float(world.ee_yaw),
+            "gripper_opening": float(world.gripper_opening),
+            "gripper_closed": bool(world.gripper_closed),
+            "drawer_opening": openings.astype(np.float32),
+            "handle_pos": np.stack([L.handle_gap_pos(i, openings[i]) for i in range(2)]).astype(np.float32),
+            "object_pos": pos.astype(np.float32),
+            "object_yaw": float(obj_yaw),
+            "object_grasped": bool(world.is_grasped(0)),
+            "object_height": float(2 * SHAPES[world.object_specs[0].shape].half_height),
+            "grasp_pos": grasp_pos.astype(np.float32),
+            "grasp_yaw": float(grasp_yaw),
+            "target_drawer": int(self.target_drawer),
+        }
+        info.update(self.extra_info(world))
+        return info
+
     # -- helpers
     @staticmethod
     def sample_object(rng: np.random.Generator) -> tuple[str, str]:

@@ -1,0 +1,153 @@
+"""Goal-conditioned conservative Q-learning from unlabelled play data (Actionable Models,
+Chebotar et al. 2021; the MT-Opt family), with an advantage-weighted actor.
+
+Batches are relabelled with hindsight goals (robo_offline.algos.goals): reward 1 and the end of
+the episode where s' reaches the goal g, else 0.
+
+    Q:     each Q_e(s, a, g) regressed to r + gamma * (1 - reached) * c * min_e Q_target,e(s', a', g),
+           a' ~ pi(.|s', g); c = 1, except for goals from other episodes when `chaining` is off
+           (then their target is the reward alone: they act as negatives, as without goal chaining)
+    conservative term, by `conservative`:
+      negatives  Actionable Models' artificial negatives: mean over N uniform actions of
+                 Q_e(s, a_unif, g)^2 (pushed towards 0), times `conservative_weight`
+      cql        the CQL(H) penalty (robo_offline.algos.cql.cql_penalty), times `conservative_weight`
+    actor: maximise sum_i w_i log pi(a_i | s_i, g_i), w = exp(beta * A) clipped at `max_weight`,
+           A = min_e Q_e(s, a, g) - mean_k min_e Q_e(s, a_k, g), a_k ~ pi(.|s, g)  (as AWAC: the
+           policy stays on the data's actions, weighted towards those the critic ranks higher)
+
+With chaining on (default), goals from other episodes are bootstrapped like any other goal, so
+value can cross from one episode's end into another's (Actionable Models' goal chaining).
+Layout: one critic encoder reads observations and goals; the actor reads its features detached.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+
+from robo_offline.algos.base import Agent, deepcopy_frozen, sample_uniform_actions
+from robo_offline.algos.cql import cql_penalty
+from robo_offline.algos.goals import GoalConditioned, check_goal_mix, with_goal
+from robo_offline.nets import GaussianPolicy, QEnsemble, make_encoder
+
+CONSERVATIVE_TERMS = ("negatives", "cql")
+
+
+@dataclass
+class GCQLConfig:
+    encoder: str = "cog"
+    drq_feature_dim: int = 50
+    num_qs: int = 2
+    q_hidden: tuple = (1024, 512, 256)
+    actor_hidden: tuple = (1024, 512, 256)
+    min_log_std: float = -5.0
+    max_log_std: float = 2.0
+    batch_size: int = 256
+    actor_lr: float = 3e-4
+    q_lr: float = 3e-4
+    gamma: float = 0.99
+    tau: float = 5e-3
+    # hindsight relabelling
+    goal_mix: dict = field(default_factory=lambda: {"geometric": 0.8, "random": 0.2})
+    geometric_p: float = 0.05  # mean offset 20 steps, clipped at the episode's end
+    chaining: bool = True  # bootstrap through goals from other episodes (False: reward-only targets)
+    # conservatism on actions the data does not show
+    conservative: str = "negatives"  # "negatives" (Actionable Models) | "cql"
+    conservative_weight: float = 1.0
+    num_actions: int = 4  # uniform actions per state for the conservative term
+    cql_temp: float = 1.0
+    # actor
+    beta: float = 10.0  # inverse temperature of the advantage weights (Q is a 0-1 reach probability)
+    max_weight: float = 100.0
+    num_value_actions: int = 4  # policy samples to estimate V(s, g)
+    # images
+    augment: bool = True
+    aug_pad: int = 4
+    precision: str = "fp32"
+    channels_last: bool = True
+    compile: str = "none"
+
+
+class GCQLAgent(GoalConditioned, Agent):
+    name = "gcql"
+    config_cls = GCQLConfig
+    batch_keys = ("image", "state", "action", "next_image", "next_state", "reward", "terminated",
+                  "goal_other_episode")
+
+    def _build(self) -> None:
+        cfg, nets = self.cfg, self.nets
+        if cfg.conservative not in CONSERVATIVE_TERMS:
+            raise ValueError(f"gcql config conservative={cfg.conservative!r}; choose one of {CONSERVATIVE_TERMS}")
+        check_goal_mix(self.name, cfg.goal_mix, cfg.geometric_p)
+        nets["critic_encoder"] = make_encoder(cfg.encoder, self.image_shape, 1, cfg.drq_feature_dim,
+                                              cfg.channels_last)
+        feat_dim = nets["critic_encoder"].feature_dim
+        in_dim = feat_dim + self.goal_input_dim(feat_dim)
+        nets["q"] = QEnsemble(in_dim, self.state_dim, self.action_dim, cfg.q_hidden, cfg.num_qs)
+        nets["target_encoder"] = deepcopy_frozen(nets["critic_encoder"])
+        nets["target_q"] = deepcopy_frozen(nets["q"])
+        nets["actor"] = GaussianPolicy(in_dim + self.state_dim, self.action_dim, cfg.actor_hidden, squash=False,
+                                       min_log_std=cfg.min_log_std, max_log_std=cfg.max_log_std)
+
+    def _make_optimizers(self) -> None:
+        cfg = self.cfg
+        self.optimizers = {"critic": self.adam(self.critic_parameters(), cfg.q_lr),
+                           "actor": self.adam(self.nets["actor"].parameters(), cfg.actor_lr)}
+
+    def compute_losses(self, batch: dict[str, torch.Tensor]):
+        cfg, nets = self.cfg, self.nets
+        q, target_q, actor = nets["q"], nets["target_q"], nets["actor"]
+        state, next_state, action, reward = batch["state"], batch["next_state"], batch["action"], batch["reward"]
+        bootstrap = 1.0 - batch["terminated"]
+        if not cfg.chaining:
+            bootstrap = bootstrap * (1.0 - batch["goal_other_episode"])
+        b, n = action.shape[0], cfg.num_actions
+        image, next_image = self.encoder_inputs(batch)  # random-shifted images, or states in state mode
+        goal_image = self.goal_image(batch, augment=True) if self.image_shape is not None else None
+
+        with self.autocast():
+            # 1. Encode each image once: s and g with gradients, s' for the actor, s' and g for the target.
+            obs_feat, goal_feat = self.encode_obs_and_goal(nets["critic_encoder"], image, batch, goal_image)
+            feat = with_goal(obs_feat, goal_feat)  # (1, B, F + G)
+            with torch.no_grad():
+                actor_next_feat = with_goal(nets["critic_encoder"](next_image), goal_feat.detach())
+                target_next_feat = with_goal(*self.encode_obs_and_goal(nets["target_encoder"], next_image,
+                                                                       batch, goal_image))
+
+            # 2. TD target: a' ~ pi(.|s', g), min over the target Qs; no bootstrap where s' reached g.
+            with torch.no_grad():
+                next_mean, next_log_std = actor(actor_next_feat, next_state)
+                next_action, _ = actor.sample(next_mean, next_log_std, 1)
+                q_next = target_q(target_next_feat, next_state, next_action).min(0).values[:, 0]
+                y = reward + bootstrap * cfg.gamma * q_next
+
+            # 3. Q at the data action, N uniform actions and N policy actions: one head call.
+            mean, log_std = actor(feat.detach(), state)
+            with torch.no_grad():
+                pi_actions, pi_logp = actor.sample(mean, log_std, max(n, cfg.num_value_actions))
+            rand_actions = sample_uniform_actions(b, n, self.action_dim, action)
+            proj = q.project(feat, state)
+            q_all = q.from_projection(proj, torch.cat([action.unsqueeze(1), rand_actions, pi_actions[:, :n]], 1))
+            q_data, q_rand, q_pi = q_all[:, :, 0], q_all[:, :, 1:1 + n], q_all[:, :, 1 + n:]
+            td_loss = (q_data - y.unsqueeze(0)).pow(2).mean(1).sum()
+
+            # 4. Conservative term on actions the data does not show.
+            if cfg.conservative == "negatives":
+                conservative = q_rand.pow(2).mean((1, 2))
+            else:
+                conservative = cql_penalty(q_data, q_rand, q_pi, pi_logp[:, :n], q_pi, pi_logp[:, :n],
+                                           self.action_dim, cfg.cql_temp)
+            critic_loss = td_loss + cfg.conservative_weight * conservative.sum()
+
+            # 5. Actor: advantage-weighted likelihood of the data action (no gradient into the critic).
+            with torch.no_grad():
+                q_value_actions = q.from_projection(proj, pi_actions[:, :cfg.num_value_actions]).min(0).values
+                adv = q_data.min(0).values - q_value_actions.mean(1)
+                weights = torch.exp(cfg.beta * adv).clamp(max=cfg.max_weight)
+            actor_loss = -(weights * actor.log_prob(mean, log_std, action)).mean()
+
+        metrics = {"td_loss": td_loss.detach(), "conservative": conservative.detach().mean(),
+                   "q_data": q_data.detach().mean(), "q_rand": q_rand.detach().mean(),
+                   "q_policy": q_pi.detach().mean(), "target_q": y.mean(), "reached": reward.mean(),
+                   "adv": adv.mean(), "weight_max": weights.max(), "log_std": log_std.detach().mean()}
+        return {"critic": critic_loss, "actor": actor_loss}, metrics

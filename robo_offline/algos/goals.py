@@ -1,0 +1,74 @@
+"""What the goal-conditioned agents (`gcql`, `gcbc`, `gciql`) share: hindsight batches from the
+buffer, the goal as a network input, and acting towards the env's goal.
+
+The goal enters every head beside the observation's features. On images the goal image goes
+through the same conv encoder as the observation, in one call on [observations; goals], so each
+image is encoded once per update; in state mode (`obs=state`) the goal is the goal's privileged
+state vector, concatenated as it is. Relabelling is the buffer's (`sample_goal_conditioned`): the
+agent's config names the goal mix (`goal_mix`, fractions of `geometric` / `future` / `final` /
+`random`) and the geometric offset's parameter (`geometric_p`).
+"""
+from __future__ import annotations
+
+import torch
+
+from robo_offline.data.buffer import GOAL_STRATEGIES
+from robo_offline.nets import random_shift
+
+
+def check_goal_mix(agent_name: str, goal_mix: dict, geometric_p: float) -> None:
+    bad = sorted(set(goal_mix) - set(GOAL_STRATEGIES))
+    if bad or not goal_mix or any(float(v) < 0 for v in goal_mix.values()) or sum(goal_mix.values()) <= 0:
+        raise ValueError(f"{agent_name} config goal_mix={dict(goal_mix)}: fractions >= 0 (not all 0) of "
+                         f"{GOAL_STRATEGIES}")
+    if not 0.0 < geometric_p <= 1.0:
+        raise ValueError(f"{agent_name} config geometric_p={geometric_p}: must be in (0, 1]")
+
+
+class GoalConditioned:
+    """Mixin for Agent subclasses whose config has `goal_mix`, `geometric_p`, `augment`, `aug_pad`."""
+
+    goal_conditioned = True
+
+    def goal_input_dim(self, feature_dim: int) -> int:
+        """Width the goal adds to the heads' input: the encoder's features, or the goal state."""
+        return feature_dim if self.image_shape is not None else self.state_dim
+
+    def required_keys(self) -> list[str]:
+        goal = "goal_image" if self.image_shape is not None else "goal_state"
+        return [*super().required_keys(), goal]
+
+    def sample_batch(self, buffer, batch_size: int, generator: torch.Generator | None = None) -> dict:
+        """A hindsight-relabelled batch with this agent's goal mix (the trainer calls this)."""
+        return buffer.sample_goal_conditioned(batch_size, generator, strategy=dict(self.cfg.goal_mix),
+                                              geometric_p=self.cfg.geometric_p, augment=False)
+
+    def goal_image(self, batch: dict[str, torch.Tensor], augment: bool) -> torch.Tensor:
+        goal = batch["goal_image"]
+        return random_shift(goal, self.cfg.aug_pad) if augment and self.cfg.augment else goal
+
+    def encode_obs_and_goal(self, encoder, obs: torch.Tensor, batch: dict[str, torch.Tensor],
+                            goal_image: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """(E, B, F) features of `obs` (images, or states in state mode) and (E, B, G) of the goal:
+        the goal image through the same encoder in the same call, or the goal state as it is."""
+        if self.image_shape is None:
+            feat = encoder(obs)
+            return feat, batch["goal_state"].to(feat.dtype).expand(feat.shape[0], -1, -1)
+        b = obs.shape[0]
+        both = encoder(torch.cat([obs, goal_image], dim=0))
+        return both[:, :b], both[:, b:]
+
+
+    def _policy_action(self, batch: dict[str, torch.Tensor], deterministic: bool) -> torch.Tensor:
+        """The Gaussian actor on (observation, goal) features: its own encoder's, or the critic's."""
+        nets = self.nets
+        encoder = nets["actor_encoder"] if "actor_encoder" in nets else nets["critic_encoder"]
+        obs, _ = self.encoder_inputs(batch, augment=False)
+        feat, goal_feat = self.encode_obs_and_goal(encoder, obs, batch, batch.get("goal_image"))
+        mean, log_std = nets["actor"](with_goal(feat, goal_feat), batch["state"])
+        return nets["actor"].mode(mean) if deterministic else nets["actor"].sample(mean, log_std, 1)[0][:, 0]
+
+
+def with_goal(feat: torch.Tensor, goal_feat: torch.Tensor) -> torch.Tensor:
+    """The heads' input: observation features beside goal features, (E, B, F + G)."""
+    return torch.cat([feat, goal_feat.expand(feat.shape[0], -1, -1)], dim=-1)
