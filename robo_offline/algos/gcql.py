@@ -12,7 +12,7 @@ the episode where s' reaches the goal g, else 0.
                  Q_e(s, a_unif, g)^2 (pushed towards 0), times `conservative_weight`
       cql        the CQL(H) penalty (robo_offline.algos.cql.cql_penalty), times `conservative_weight`
     actor: maximise sum_i w_i log pi(a_i | s_i, g_i), w = exp(beta * A) clipped at `max_weight`,
-           A = min_e Q_e(s, a, g) - mean_k min_e Q_e(s, a_k, g), a_k ~ pi(.|s, g)  (as AWAC: the
+           A = min_e Q_e(s, a, g) - mean_k min_e Q_e(s, a_k, g), k <= N, a_k ~ pi(.|s, g)  (as AWAC: the
            policy stays on the data's actions, weighted towards those the critic ranks higher)
 
 With chaining on (default), goals from other episodes are bootstrapped like any other goal, so
@@ -54,12 +54,11 @@ class GCQLConfig:
     # conservatism on actions the data does not show
     conservative: str = "negatives"  # "negatives" (Actionable Models) | "cql"
     conservative_weight: float = 1.0
-    num_actions: int = 4  # uniform actions per state for the conservative term
+    num_actions: int = 2  # uniform and policy actions per state (conservative term; the policy's also estimate V)
     cql_temp: float = 1.0
     # actor
     beta: float = 10.0  # inverse temperature of the advantage weights (Q is a 0-1 reach probability)
     max_weight: float = 100.0
-    num_value_actions: int = 4  # policy samples to estimate V(s, g)
     # images
     augment: bool = True
     aug_pad: int = 4
@@ -124,10 +123,10 @@ class GCQLAgent(GoalConditioned, Agent):
             # 3. Q at the data action, N uniform actions and N policy actions: one head call.
             mean, log_std = actor(feat.detach(), state)
             with torch.no_grad():
-                pi_actions, pi_logp = actor.sample(mean, log_std, max(n, cfg.num_value_actions))
+                pi_actions, pi_logp = actor.sample(mean, log_std, n)
             rand_actions = sample_uniform_actions(b, n, self.action_dim, action)
             proj = q.project(feat, state)
-            q_all = q.from_projection(proj, torch.cat([action.unsqueeze(1), rand_actions, pi_actions[:, :n]], 1))
+            q_all = q.from_projection(proj, torch.cat([action.unsqueeze(1), rand_actions, pi_actions], 1))
             q_data, q_rand, q_pi = q_all[:, :, 0], q_all[:, :, 1:1 + n], q_all[:, :, 1 + n:]
             td_loss = (q_data - y.unsqueeze(0)).pow(2).mean(1).sum()
 
@@ -135,14 +134,13 @@ class GCQLAgent(GoalConditioned, Agent):
             if cfg.conservative == "negatives":
                 conservative = q_rand.pow(2).mean((1, 2))
             else:
-                conservative = cql_penalty(q_data, q_rand, q_pi, pi_logp[:, :n], q_pi, pi_logp[:, :n],
-                                           self.action_dim, cfg.cql_temp)
+                conservative = cql_penalty(q_data, q_rand, q_pi, pi_logp, q_pi, pi_logp, self.action_dim,
+                                           cfg.cql_temp)  # policy samples at s fill both policy slots
             critic_loss = td_loss + cfg.conservative_weight * conservative.sum()
 
             # 5. Actor: advantage-weighted likelihood of the data action (no gradient into the critic).
             with torch.no_grad():
-                q_value_actions = q.from_projection(proj, pi_actions[:, :cfg.num_value_actions]).min(0).values
-                adv = q_data.min(0).values - q_value_actions.mean(1)
+                adv = q_data.min(0).values - q_pi.min(0).values.mean(1)
                 weights = torch.exp(cfg.beta * adv).clamp(max=cfg.max_weight)
             actor_loss = -(weights * actor.log_prob(mean, log_std, action)).mean()
 
