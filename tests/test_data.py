@@ -309,3 +309,18 @@ def test_bad_recipe_and_workers(tmp_path):
         generate_dataset(H.recipe(), episodes=1, workers="many", store=tmp_path)
     with pytest.raises(UserError, match="episodes"):
         generate_dataset(H.recipe(), episodes=0, store=tmp_path)
+
+
+def test_goal_family_shares_count_what_changed_between_first_and_last_frame():
+    from robo_offline.data.coverage import goal_family_shares
+
+    still = [0.0, 0.0, 0.5, 0.0, 0.02]
+    episodes = [  # (first, last) achieved goals: drawer opening (top, bottom), object centre
+        (still, [0.1, 0.0, 0.5, 0.0, 0.02]),     # drawer
+        (still, [0.0, 0.0, 0.5, 0.2, 0.02]),     # object
+        (still, [0.1, 0.0, 0.4, 0.1, 0.02]),     # both
+        (still, [0.05, 0.0, 0.55, 0.0, 0.02]),   # within twice the tolerances: none
+    ]
+    frames = np.array([row for first, last in episodes for row in (first, [9, 9, 9, 9, 9], last)])
+    shares = goal_family_shares(frames, np.array([0, 3, 6, 9]), np.array([2, 2, 2, 2]))
+    assert shares == {"drawer": 0.25, "object": 0.25, "both": 0.25}

@@ -48,6 +48,7 @@ from typing import Any
 
 import numpy as np
 
+from robo_offline.data.coverage import goal_family_coverage_line
 from robo_offline.data.recipes import dataset_id_for, load_recipe
 from robo_offline.errors import UserError
 
@@ -609,6 +610,7 @@ def write_dataset_card(store: Path, recipe: dict, s: dict, name: str | None = No
         path = Path(s["path"]) / "card.md"
     per_t = s["bytes"] / max(1, s["steps"])
     env_kwargs = recipe["env_kwargs"] or {}
+    coverage = goal_family_coverage_line(s["dataset_id"], store)
     lines = [
         f"# Dataset card: {name or recipe['name']}",
         "",
@@ -624,6 +626,7 @@ def write_dataset_card(store: Path, recipe: dict, s: dict, name: str | None = No
         f"| steps (transitions) | {s['steps']:,} ({s['steps'] / s['episodes']:.1f} per episode) |",
         f"| scripted success rate (skill's own rule, final step) | {100 * s['skill_success_rate']:.1f}% |",
         f"| task success rate (env `is_success`, final step) | {100 * s['task_success_rate']:.1f}% |",
+        *([coverage] if coverage else []),
         f"| bytes | {s['bytes']:,} ({per_t:,.0f} per transition) |",
         f"| storage | {_storage_text(s)} |",
         f"| default reward in the replay buffer | `{recipe['default_reward']}` |",
