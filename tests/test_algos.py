@@ -75,7 +75,7 @@ def test_update_and_act_contract(name):
 
 
 def test_make_agent_errors():
-    with pytest.raises(ValueError, match="known agents: awac, bc, cql, gcbc, gcql, iql"):
+    with pytest.raises(ValueError, match="known agents: awac, bc, cql, gcbc, gciql, gcql, iql"):
         make_agent("sac", IMG, S, A, {}, "cpu")
     with pytest.raises(ValueError, match="unknown cql config key.*'lr_q'.*valid keys"):
         make_agent("cql", IMG, S, A, {"lr_q": 1.0}, "cpu")
@@ -83,7 +83,7 @@ def test_make_agent_errors():
         make_agent("cql", IMG, S, A, {"name": "bc"}, "cpu")
     with pytest.raises(ValueError, match="choose one of"):
         make_agent("cql", IMG, S, A, {"compile": "fast"}, "cpu")
-    assert set(AGENTS) == {*AGENT_NAMES, "gcql", "gcbc"}  # the goal agents: tests/test_goal_agents.py
+    assert set(AGENTS) == {*AGENT_NAMES, "gcql", "gcbc", "gciql"}  # the goal agents: tests/test_goal_agents.py
 
 
 @pytest.mark.parametrize("name", AGENT_NAMES)

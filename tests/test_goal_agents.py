@@ -1,4 +1,4 @@
-"""Goal-conditioned agents (gcql, gcbc): API contract on images and states, gradient routing,
+"""Goal-conditioned agents (gcql, gcbc, gciql): API contract on images and states, gradient routing,
 the conservative term on a toy problem, checkpoints. Tiny networks; runs in seconds."""
 from __future__ import annotations
 
@@ -14,10 +14,12 @@ from robo_offline.algos.base import build_config
 from robo_offline.paths import CONFIGS_DIR
 
 IMG, S, A = (3, 16, 16), 4, 2
-SMALL = {"gcql": dict(q_hidden=[32, 32], actor_hidden=[32, 32]), "gcbc": dict(actor_hidden=[32, 32])}
+SMALL = {"gcql": dict(q_hidden=[32, 32], actor_hidden=[32, 32]), "gcbc": dict(actor_hidden=[32, 32]),
+         "gciql": dict(q_hidden=[32, 32], v_hidden=[32, 32], actor_hidden=[32, 32])}
 NAMES = sorted(SMALL)
 ROUTES = {"gcql": {"critic": {"critic_encoder", "q"}, "actor": {"actor"}},
-          "gcbc": {"actor": {"actor_encoder", "actor"}}}
+          "gcbc": {"actor": {"actor_encoder", "actor"}},
+          "gciql": {"critic": {"critic_encoder", "q"}, "value": {"critic_encoder", "value"}, "actor": {"actor"}}}
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 

@@ -20,6 +20,7 @@ AGENTS = {
     "awac": ("robo_offline.algos.awac", "AWACAgent"),
     "gcql": ("robo_offline.algos.gcql", "GCQLAgent"),
     "gcbc": ("robo_offline.algos.gcbc", "GCBCAgent"),
+    "gciql": ("robo_offline.algos.gciql", "GCIQLAgent"),
 }
 
 

@@ -1,0 +1,112 @@
+"""Goal-conditioned Implicit Q-Learning (IQL, Kostrikov et al. 2021, on hindsight goals): the
+in-sample baseline of goal reaching, which never queries Q at actions the data does not show.
+
+    V:     expectile regression of min_e Q_target,e(s, a, g) - V(s, g)
+    Q:     each Q_e(s, a, g) regressed to r + gamma * (1 - reached) * V(s', g)
+    actor: advantage-weighted regression, weights exp(beta * (Q_target(s, a, g) - V(s, g))) clipped
+
+Rewards and `reached` come from the buffer's hindsight relabelling (robo_offline.algos.goals).
+One critic encoder reads observations and goals; the actor reads its features detached.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+
+from robo_offline.algos.base import Agent, deepcopy_frozen
+from robo_offline.algos.goals import GoalConditioned, check_goal_mix, with_goal
+from robo_offline.algos.iql import expectile_loss
+from robo_offline.nets import GaussianPolicy, QEnsemble, ValueHead, make_encoder
+
+
+@dataclass
+class GCIQLConfig:
+    encoder: str = "cog"
+    drq_feature_dim: int = 50
+    num_qs: int = 2
+    q_hidden: tuple = (1024, 512, 256)
+    v_hidden: tuple = (1024, 512, 256)
+    actor_hidden: tuple = (1024, 512, 256)
+    min_log_std: float = -5.0
+    max_log_std: float = 2.0
+    batch_size: int = 256
+    actor_lr: float = 3e-4
+    q_lr: float = 3e-4
+    v_lr: float = 3e-4
+    gamma: float = 0.99
+    tau: float = 5e-3
+    goal_mix: dict = field(default_factory=lambda: {"geometric": 0.8, "random": 0.2})
+    geometric_p: float = 0.05
+    expectile: float = 0.9  # the IQL paper's setting for sparse goal-reaching rewards
+    beta: float = 10.0
+    max_weight: float = 100.0
+    augment: bool = True
+    aug_pad: int = 4
+    precision: str = "fp32"
+    channels_last: bool = True
+    compile: str = "none"
+
+
+class GCIQLAgent(GoalConditioned, Agent):
+    name = "gciql"
+    config_cls = GCIQLConfig
+
+    def _build(self) -> None:
+        cfg, nets = self.cfg, self.nets
+        check_goal_mix(self.name, cfg.goal_mix, cfg.geometric_p)
+        nets["critic_encoder"] = make_encoder(cfg.encoder, self.image_shape, 1, cfg.drq_feature_dim,
+                                              cfg.channels_last)
+        feat_dim = nets["critic_encoder"].feature_dim
+        in_dim = feat_dim + self.goal_input_dim(feat_dim)
+        nets["q"] = QEnsemble(in_dim, self.state_dim, self.action_dim, cfg.q_hidden, cfg.num_qs)
+        nets["value"] = ValueHead(in_dim, self.state_dim, cfg.v_hidden)
+        nets["target_encoder"] = deepcopy_frozen(nets["critic_encoder"])
+        nets["target_q"] = deepcopy_frozen(nets["q"])
+        nets["actor"] = GaussianPolicy(in_dim + self.state_dim, self.action_dim, cfg.actor_hidden, squash=False,
+                                       min_log_std=cfg.min_log_std, max_log_std=cfg.max_log_std)
+
+    def _make_optimizers(self) -> None:
+        cfg = self.cfg
+        self.optimizers = {"critic": self.adam(self.critic_parameters(), cfg.q_lr),
+                           "value": self.adam(self.nets["value"].parameters(), cfg.v_lr),
+                           "actor": self.adam(self.nets["actor"].parameters(), cfg.actor_lr)}
+
+    def compute_losses(self, batch: dict[str, torch.Tensor]):
+        cfg, nets = self.cfg, self.nets
+        q, target_q, value, actor = nets["q"], nets["target_q"], nets["value"], nets["actor"]
+        state, next_state, action, reward = batch["state"], batch["next_state"], batch["action"], batch["reward"]
+        not_done = 1.0 - batch["terminated"]
+        image, next_image = self.encoder_inputs(batch)  # random-shifted images, or states in state mode
+        goal_image = self.goal_image(batch, augment=True) if self.image_shape is not None else None
+
+        with self.autocast():
+            # 1. Encode once: s and g with gradients, s' for V(s', g), s and g for the target Qs.
+            obs_feat, goal_feat = self.encode_obs_and_goal(nets["critic_encoder"], image, batch, goal_image)
+            feat = with_goal(obs_feat, goal_feat)
+            with torch.no_grad():
+                next_feat = with_goal(nets["critic_encoder"](next_image), goal_feat.detach())
+                target_feat = with_goal(*self.encode_obs_and_goal(nets["target_encoder"], image, batch, goal_image))
+
+            # 2. Value: expectile regression towards the target critic's min Q at the data action.
+            with torch.no_grad():
+                q_target_sa = target_q(target_feat, state, action.unsqueeze(1)).min(0).values[:, 0]
+            v = value(feat, state).float()
+            v_loss = expectile_loss(q_target_sa - v, cfg.expectile)
+
+            # 3. Q: regression to r + gamma * V(s', g); no bootstrap where s' reached g.
+            with torch.no_grad():
+                y = reward + not_done * cfg.gamma * value(next_feat, next_state).float()
+            q_data = q(feat, state, action.unsqueeze(1))[:, :, 0]
+            q_loss = (q_data - y.unsqueeze(0)).pow(2).mean(1).sum()
+
+            # 4. Actor: advantage-weighted log-likelihood of the data action.
+            adv = (q_target_sa - v).detach()
+            weights = torch.exp(cfg.beta * adv).clamp(max=cfg.max_weight)
+            mean, log_std = actor(feat.detach(), state)
+            actor_loss = -(weights * actor.log_prob(mean, log_std, action)).mean()
+
+        metrics = {"v": v.detach().mean(), "q_data": q_data.detach().mean(), "target_q": y.mean(),
+                   "reached": reward.mean(), "adv": adv.mean(), "weight": weights.mean(),
+                   "log_std": log_std.detach().mean()}
+        return {"value": v_loss, "critic": q_loss, "actor": actor_loss}, metrics
