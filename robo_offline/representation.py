@@ -196,7 +196,9 @@ def encoder_from_payload(payload: dict, device: torch.device | str = "cpu") -> F
 
 class FeaturePolicy:
     """An agent trained with obs=features, acting on camera observations: the frozen encoder turns
-    `obs["image"]` into features, appended to `obs["state"]`, as the buffer did for the data."""
+    `obs["image"]` into features, appended to `obs["state"]`, as the buffer did for the data. A goal
+    image (`desired_goal`) becomes `[zeros for the proprio state, its features]`, as the buffer's
+    goals (`goal_state_mask`)."""
 
     def __init__(self, agent, encoder: FrameEncoder):
         self.agent, self.encoder = agent, encoder
@@ -204,9 +206,14 @@ class FeaturePolicy:
 
     @torch.no_grad()
     def act(self, obs: dict, deterministic: bool = True) -> np.ndarray:
-        batch = obs_to_batch({"image": obs["image"], "state": obs["state"]}, self.device, self.encoder.image_shape)
+        batch = obs_to_batch(obs, self.device, self.encoder.image_shape)
         state = torch.cat([batch["state"], self.encoder(batch["image"]).float()], dim=1)[0]
-        return self.agent.act({"state": state.cpu().numpy()}, deterministic=deterministic)
+        features_obs = {"state": state.cpu().numpy()}
+        if "goal_image" in batch:
+            goal = self.encoder(batch["goal_image"]).float()
+            goal = torch.cat([torch.zeros_like(batch["state"]), goal], dim=1)[0]
+            features_obs["desired_goal"] = goal.cpu().numpy()
+        return self.agent.act(features_obs, deterministic=deterministic)
 
     def __getattr__(self, name):  # step, cfg, name, ...: the wrapped agent's
         return getattr(self.agent, name)

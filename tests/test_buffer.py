@@ -310,5 +310,10 @@ def test_frames_replaced_by_features_serve_state_batches_of_the_same_frames(stor
     f = buf.t_frame
     torch.testing.assert_close(batch["state"], torch.cat([states[f], features[f]], 1))
     torch.testing.assert_close(batch["next_state"], torch.cat([states[f + 1], features[f + 1]], 1))
+    # a goal keeps only the goal frame's features: a goal image shows no proprio state
+    gen = torch.Generator().manual_seed(0)
+    goal = buf.sample_goal_conditioned(32, gen, strategy="future")["goal_state"]
+    _, g = buf.sample_goal_indices(32, torch.Generator().manual_seed(0), strategy="future")
+    torch.testing.assert_close(goal, torch.cat([torch.zeros(32, states.shape[1]), features[g]], 1))
     with pytest.raises(ValueError, match="one feature row per frame"):
         buf.replace_frames_with_features(features)

@@ -116,6 +116,12 @@ def test_feature_policy_appends_the_frame_features_to_the_proprio_state():
     assert set(agent.seen) == {"state"} and agent.seen["state"].shape == (14,)
     np.testing.assert_array_equal(agent.seen["state"][:6], np.arange(6))
     np.testing.assert_allclose(agent.seen["state"][6:], encode_frames(encoder, frame[None])[0].numpy(), atol=1e-6)
+    # a goal image becomes [zeros for the proprio state, its features], as the buffer's goals
+    goal = blob_buffer(2).frames[-1]
+    policy.act({**obs, "desired_goal": goal.permute(1, 2, 0).numpy()})
+    assert set(agent.seen) == {"state", "desired_goal"}
+    np.testing.assert_array_equal(agent.seen["desired_goal"][:6], np.zeros(6))
+    np.testing.assert_allclose(agent.seen["desired_goal"][6:], encode_frames(encoder, goal[None])[0].numpy(), atol=1e-6)
 
 
 def test_keypoint_features_follow_the_bright_square():

@@ -138,6 +138,7 @@ class ReplayBuffer:
                     _put_frames(self.frames, row + start, chunk)
                 row += len(part.actions) + len(part.ep_steps)
         self.states = torch.from_numpy(np.concatenate([p.states for p in parts])).to(dev)
+        self.goal_state_mask: torch.Tensor | None = None  # (S,): which state columns a goal keeps (obs=features)
         self.actions = torch.from_numpy(np.concatenate([p.actions for p in parts])).to(dev)
         self.rewards = torch.from_numpy(np.concatenate(rewards).astype(np.float32)).to(dev)
         self.terminated = torch.from_numpy(np.concatenate(terms).astype(np.float32)).to(dev)
@@ -176,8 +177,11 @@ class ReplayBuffer:
         if self.frames is None or features.shape[0] != self.frames.shape[0]:
             have = None if self.frames is None else self.frames.shape[0]
             raise ValueError(f"need one feature row per frame ({have} frames), got {tuple(features.shape)}")
+        proprio_dim = self.states.shape[1]
         self.states = torch.cat([self.states, features.to(self.states)], dim=1)
         self.frames = self._frames_flat = self._image_shape = None
+        # a goal is what a goal image shows: its features, not the robot's proprio state at the goal
+        self.goal_state_mask = torch.cat([torch.zeros(proprio_dim), torch.ones(features.shape[1])]).to(self.states)
 
     # -- properties the trainer and agents use ---------------------------------------------
     @property
@@ -276,6 +280,8 @@ class ReplayBuffer:
         f = self.t_frame[idx]
         reached = self.goal_reached(f + 1, g)
         batch["goal_state"] = self.states.index_select(0, g)
+        if self.goal_state_mask is not None:
+            batch["goal_state"] = batch["goal_state"] * self.goal_state_mask
         batch["goal_other_episode"] = (self.frame_episode(g) != self.t_ep[idx]).float()
         batch["reward"] = reached.float()
         batch["terminated"] = reached.float() if self.terminate_on_goal else torch.zeros_like(batch["reward"])
