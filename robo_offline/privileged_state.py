@@ -30,6 +30,10 @@ from __future__ import annotations
 
 import numpy as np
 
+# What a goal names in state mode: the scene (drawer openings, object centre), not the robot. A
+# goal's robot pose is not part of reaching it, and an evaluation goal shows the robot where the
+# play data rarely is (a neutral pose beside a changed scene); goal vectors keep these columns.
+GOAL_SCENE_COLUMNS = (7, 8, 9, 10, 11)
 STATE_INFO_KEYS = ("ee_pos", "ee_yaw", "gripper_opening", "gripper_closed", "drawer_opening",
                    "object_pos", "object_grasped", "grasp_pos", "grasp_yaw", "handle_pos")
 PRIVILEGED_STATE_DIM = 24
@@ -62,3 +66,10 @@ def privileged_state(info: dict) -> np.ndarray:
         handles[..., 0, :] - ee, handles[..., 1, :] - ee,
     ]
     return np.concatenate(parts, axis=-1).astype(np.float32)
+
+
+def goal_scene_mask() -> np.ndarray:
+    """float32 (24,): 1 on GOAL_SCENE_COLUMNS, 0 elsewhere; a state-mode goal is state * mask."""
+    mask = np.zeros(PRIVILEGED_STATE_DIM, dtype=np.float32)
+    mask[list(GOAL_SCENE_COLUMNS)] = 1.0
+    return mask

@@ -166,8 +166,9 @@ def test_goal_families_change_what_they_name_and_nothing_else():
             assert (drawer_gap > 2 * DRAWER_TOLERANCE) == drawer_moves and (drawer_gap < 1e-6) == (not drawer_moves)
             assert (object_gap > 2 * OBJECT_TOLERANCE) == object_moves and (object_gap < 1e-3) == (not object_moves)
             assert not info["is_success"]
-            # the state-mode goal is the goal scene's privileged state: drawers at 7-8, object at 9-11
+            # the state-mode goal: the goal scene's privileged state, scene columns only (drawers, object)
             np.testing.assert_allclose(obs["desired_goal"][[7, 8, 9, 10, 11]], goal, atol=1e-5)
+            assert np.count_nonzero(np.delete(obs["desired_goal"], [7, 8, 9, 10, 11])) == 0  # the scene alone
         env.close()
     with pytest.raises(ValueError, match="goal family"):
         gym.make("robo_offline/GoalReach-v1", family="colour")

@@ -100,3 +100,17 @@ def test_state_only_agents_update_act_and_reload(name, tiny_store, one_thread):
     image_agent = make_agent(name, (3, 48, 48), 6, 5, cfg)
     with pytest.raises(ValueError, match="image"):
         image_agent.load_state_dict(agent.state_dict())
+
+
+def test_state_mode_goals_name_the_scene_alone(tiny_store):
+    """A goal vector keeps the drawer and object columns: the robot's pose is not part of a goal."""
+    from robo_offline.privileged_state import GOAL_SCENE_COLUMNS
+
+    store, dataset_id = tiny_store
+    buf = load_buffer([dataset_id], device="cpu", store=store, obs_mode="state")
+    batch = buf.sample_goal_conditioned(32, torch.Generator().manual_seed(0), strategy="future")
+    _, g = buf.sample_goal_indices(32, torch.Generator().manual_seed(0), strategy="future")
+    keep = list(GOAL_SCENE_COLUMNS)
+    torch.testing.assert_close(batch["goal_state"][:, keep], buf.states[g][:, keep])
+    others = [i for i in range(PRIVILEGED_STATE_DIM) if i not in keep]
+    assert batch["goal_state"][:, others].abs().sum() == 0

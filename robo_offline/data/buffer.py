@@ -442,7 +442,7 @@ def load_buffer(specs: Sequence[Any], device: Any = None, *, store=None, image_s
     image_shape (3, H, W) / state_dim / action_dim: what the agent expects; a dataset that differs
     raises a UserError naming the fix. device: default CUDA when available, else CPU.
     """
-    from robo_offline.privileged_state import PRIVILEGED_STATE_DIM, STATE_INFO_KEYS, privileged_state
+    from robo_offline.privileged_state import PRIVILEGED_STATE_DIM, STATE_INFO_KEYS, goal_scene_mask, privileged_state
 
     if obs_mode not in ("image", "state"):
         raise UserError(f"obs_mode={obs_mode!r}; use image or state")
@@ -469,6 +469,9 @@ def load_buffer(specs: Sequence[Any], device: Any = None, *, store=None, image_s
             raise UserError(f"dataset {spec['dataset_id']} has {part.actions.shape[1]}-d actions, the agent "
                             f"expects {action_dim}; use data from the agent's env")
         parts.append(part)
-    return ReplayBuffer(parts, specs, device, augment=augment, pad=pad, same_shift=same_shift,
-                        goal_tolerance=goal_tolerance, goal_reached_fn=goal_reached_fn,
-                        terminate_on_goal=terminate_on_goal, images=not state_only)
+    buffer = ReplayBuffer(parts, specs, device, augment=augment, pad=pad, same_shift=same_shift,
+                          goal_tolerance=goal_tolerance, goal_reached_fn=goal_reached_fn,
+                          terminate_on_goal=terminate_on_goal, images=not state_only)
+    if state_only:
+        buffer.goal_state_mask = torch.from_numpy(goal_scene_mask()).to(buffer.states)
+    return buffer

@@ -8,14 +8,15 @@ Goal families (`family=`): `any` (default; start and goal drawn independently, a
 episodes are), `drawer` (only the top drawer's state changes), `object` (only the object moves)
 and `both` (both change). "Changes" means by more than twice the success tolerance, so that no
 goal of a family is reached at the start. Alongside the goal image the task keeps the goal's
-privileged state vector (`goal_state`, robo_offline.privileged_state), the goal of `obs_mode=state`."""
+privileged state vector with only its scene columns kept (`goal_state`; robo_offline.
+privileged_state.GOAL_SCENE_COLUMNS), the goal of `obs_mode=state`."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from robo_offline.privileged_state import PRIVILEGED_STATE_DIM, privileged_state
+from robo_offline.privileged_state import PRIVILEGED_STATE_DIM, goal_scene_mask, privileged_state
 from robo_offline.sim import layout as L
 from robo_offline.tasks.base import Task
 
@@ -86,7 +87,7 @@ class GoalReachTask(Task):
         # pose the world in the goal state, record it, then set the start state
         world.reset_scene([goal_drawer, 0.0], goal_tcp, goal_yaw, False, [goal_obj])
         self.desired_goal = self.achieved_goal(world)
-        self.goal_state = privileged_state(self.info(world))
+        self.goal_state = privileged_state(self.info(world)) * goal_scene_mask()
         if self.want_goal_image:
             self.goal_image = world.camera_image()
         world.set_drawers([start_drawer, 0.0])
