@@ -48,6 +48,8 @@ def task_and_spaces(task: str = "DrawerOpen", image_size: int = 48, render_mode:
         raise TypeError(f"{task_cls.name} takes no extra arguments {sorted(task_kwargs)}")
     if obs_mode == "state" and task_cls.goal_conditioned:  # the goal is its state vector: no photograph
         task_kwargs = {**task_kwargs, "goal_image": False}
+    if render_mode == "rgb_array" and task_cls.goal_conditioned:  # videos show the goal at the render size
+        task_kwargs = {**task_kwargs, "goal_view_size": RENDER_SIZE}
     task_obj = task_cls(start=start, **task_kwargs)
     size = int(image_size)
     if obs_mode == "state":

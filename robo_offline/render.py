@@ -1,7 +1,9 @@
 """`robo-offline render checkpoint=<path> episodes=<int> out=<dir>`: rollout videos and a contact sheet.
 
 Each mp4 shows the large render view beside the agent's own input (upscaled), with the step and
-success overlaid; `contact_sheet.png` shows evenly spaced frames of every episode.
+success overlaid; on a goal-reaching env the goal scene comes next, and the episodes take the
+goal families in turn (as `eval` splits them). `contact_sheet.png` shows evenly spaced frames of
+every episode (the render view, and the goal beside it on goal-reaching envs).
 """
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ import numpy as np
 from tqdm import tqdm
 
 from robo_offline.errors import UserError
-from robo_offline.evaluate import evaluation_seeds, make_env, rollout
+from robo_offline.evaluate import evaluation_families, evaluation_seeds, make_env, rollout
 from robo_offline.video import contact_sheet, put_text, upscale, write_mp4, write_png
 
 SHEET_COLUMNS = 8
@@ -20,14 +22,21 @@ SHEET_COLUMNS = 8
 def record_episodes(agent, env_id: str, env_kwargs: dict, episodes: int, seed: int, out_dir: Path,
                     view_size: int = 256, fps: int = 10, deterministic: bool = True) -> dict:
     """Roll out and record `episodes` episodes; returns the written paths and per-episode success."""
-    env = make_env(env_id, env_kwargs, render_mode="rgb_array")
+    families = evaluation_families(env_id, env_kwargs)
+    envs = {f: make_env(env_id, env_kwargs if f is None else {**env_kwargs, "family": f}, render_mode="rgb_array")
+            for f in families}
     videos, sheet_rows, successes = [], [], []
     try:
         for i, episode_seed in enumerate(tqdm(evaluation_seeds(seed, episodes), desc="render", unit="ep")):
+            family = families[i % len(families)]
+            env = envs[family]
             frames: list[np.ndarray] = []
 
             def on_step(obs, info, step):
                 frame = upscale(env.render(), view_size)
+                goal_view = getattr(env.unwrapped.task, "goal_view", None)
+                if goal_view is not None:
+                    frame = np.concatenate([frame, put_text(upscale(goal_view, view_size), f"goal: {family}")], axis=1)
                 if "image" in obs:  # the agent's own input beside the large view (none in obs_mode=state)
                     frame = np.concatenate([frame, upscale(obs["image"], view_size)], axis=1)
                 frame = put_text(frame, f"ep {i} step {step}")
@@ -39,9 +48,11 @@ def record_episodes(agent, env_id: str, env_kwargs: dict, episodes: int, seed: i
             successes.append(row["success"])
             videos.append(write_mp4(out_dir / f"episode_{i:03d}.mp4", frames, fps=fps))
             picks = np.linspace(0, len(frames) - 1, SHEET_COLUMNS).round().astype(int)
-            sheet_rows.append([frames[k][:, :view_size] for k in picks])
+            width = view_size * (2 if family is not None else 1)
+            sheet_rows.append([frames[k][:, :width] for k in picks])
     finally:
-        env.close()
+        for env in envs.values():
+            env.close()
     sheet = write_png(out_dir / "contact_sheet.png", contact_sheet(sheet_rows))
     return {"videos": videos, "contact_sheet": sheet, "successes": successes}
 

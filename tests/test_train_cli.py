@@ -283,6 +283,12 @@ def test_goal_reaching_trains_and_evaluates_per_goal_family(store, tmp_path):
     assert [line.split()[0] for line in lines[-4:-1]] == ["family=drawer", "family=object", "family=both"]
     assert re.fullmatch(r"success_rate=[0-9.]+ ci95=\[[0-9., ]+\] episodes=3", lines[-1])
     assert [r["family"] for r in read_rows(tmp_path / "eval" / "episodes_seed0.csv")] == ["drawer", "object", "both"]
+    proc = cli(store, "render", f"checkpoint={run_dir}", "episodes=1", "view_size=64", f"out={tmp_path / 'video'}")
+    import cv2
+
+    video = cv2.VideoCapture(str(tmp_path / "video" / "episode_000.mp4"))
+    assert int(video.get(cv2.CAP_PROP_FRAME_WIDTH)) == 2 * 64  # the rollout, and the goal beside it
+    video.release()
     card = (store / "robo_offline" / "GoalReach" / "play_3ep-v2" / "card.md").read_text()
     assert re.search(r"goal families the episodes show .* \| drawer [0-9.]+%, object [0-9.]+%, both [0-9.]+% \|", card)
 

@@ -45,7 +45,8 @@ class GoalReachTask(Task):
     target_drawer = 0
     goal_conditioned = True
 
-    def __init__(self, start: str | None = None, goal_image: bool = True, family: str = "any"):
+    def __init__(self, start: str | None = None, goal_image: bool = True, family: str = "any",
+                 goal_view_size: int | None = None):
         super().__init__(start)
         if family not in GOAL_FAMILIES:
             raise ValueError(f"GoalReach: unknown goal family {family!r}; choose one of {list(GOAL_FAMILIES)}")
@@ -53,6 +54,8 @@ class GoalReachTask(Task):
         self.family = family
         self.desired_goal = np.zeros(GOAL_DIM, dtype=np.float32)
         self.goal_image: np.ndarray | None = None
+        self.goal_view_size = goal_view_size  # also photograph the goal at this size (videos)
+        self.goal_view: np.ndarray | None = None
         self.goal_state = np.zeros(PRIVILEGED_STATE_DIM, dtype=np.float32)
 
     @staticmethod
@@ -90,6 +93,8 @@ class GoalReachTask(Task):
         self.goal_state = privileged_state(self.info(world)) * goal_scene_mask()
         if self.want_goal_image:
             self.goal_image = world.camera_image()
+        if self.goal_view_size:
+            self.goal_view = world.camera_image(self.goal_view_size)
         world.set_drawers([start_drawer, 0.0])
         world.set_object_pose(0, start_obj.pos, start_obj.yaw)
         world.set_robot(start_tcp, start_yaw, False)
