@@ -5,8 +5,8 @@
            as rlkit's AWAC) or exp(A / lambda) clipped at `max_weight` (`weights: exp`), with
            A(s, a) = min_e Q_e(s, a) - mean_k min_e Q_e(s, a_k), a_k ~ pi(.|s).
 
-The same update serves offline training and online fine-tuning (the trainer keeps adding the
-agent's own transitions to the buffer). Layouts as in CQL.
+Offline only here: AWAC's online fine-tuning (adding the agent's own transitions to the buffer)
+is not implemented. Layouts as in CQL.
 """
 from __future__ import annotations
 

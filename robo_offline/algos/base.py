@@ -1,6 +1,7 @@
 """What every agent shares: config parsing, the update wrapper (eager, torch.compile or one CUDA
 graph), `act`, checkpoints, Polyak averaging and precision. The maths of each algorithm lives in
-its own file (`cql.py`, `bc.py`, `iql.py`, `awac.py`), in one `_update` method read top to bottom.
+its own file (`cql.py`, `bc.py`, `iql.py`, `awac.py`, and the goal-conditioned `gcql.py`, `gcbc.py`,
+`gciql.py`), in one `compute_losses` method read top to bottom.
 
 One update (`_update`): the agent's `compute_losses(batch)` returns every loss, keyed by the
 optimiser that owns it, computed before any step; then one backward pass over their sum (each
@@ -102,7 +103,8 @@ def polyak_(target: nn.Module, online: nn.Module, tau: float) -> None:
 class Agent:
     """Base class. Subclasses set `name`, `config_cls`, build `self.nets` (an nn.ModuleDict that
     holds every trainable network and target network), `self.optimizers` (name -> optimiser),
-    and implement `_update(batch)` and `_policy_action(batch, deterministic)`."""
+    and implement `compute_losses(batch)` (and `_policy_action(batch, deterministic)` where the
+    Gaussian actor's default does not fit)."""
 
     name: ClassVar[str] = "agent"
     config_cls: ClassVar[type]
