@@ -7,9 +7,9 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from robo_offline.augment import random_shift
 from robo_offline.nets import (
     ConvEncoder, DeterministicPolicy, EnsembleMLP, GaussianPolicy, QEnsemble, ValueHead, obs_to_batch,
-    random_shift,
 )
 
 

@@ -22,7 +22,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from robo_offline.nets import QEnsemble, make_encoder, random_shift
+from robo_offline.augment import random_shift
+from robo_offline.nets import QEnsemble, make_encoder
 from robo_offline.nets.obs import obs_to_batch
 
 COMPILE_MODES = ("none", "compile", "cudagraph", "compile+cudagraph")

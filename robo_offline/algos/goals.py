@@ -13,7 +13,7 @@ from __future__ import annotations
 import torch
 
 from robo_offline.data.buffer import GOAL_STRATEGIES
-from robo_offline.nets import random_shift
+from robo_offline.augment import random_shift
 
 
 def check_goal_mix(agent_name: str, goal_mix: dict, geometric_p: float) -> None:

@@ -45,6 +45,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import torch
 
+from robo_offline.augment import random_shift
 from robo_offline.data.recipes import plain_dict
 from robo_offline.data.reader import EpisodeArrays, iter_frames, read_episodes
 from robo_offline.errors import UserError
@@ -353,8 +354,6 @@ class ReplayBuffer:
         return same | ((a - b).abs() <= self.goal_tolerance).all(dim=1)
 
     def _augment(self, batch: dict, keys: list[str], generator) -> None:
-        from robo_offline.nets.augment import random_shift
-
         if self.same_shift:  # one shift per sample, shared by s, s' (and the goal)
             c = batch[keys[0]].shape[1]
             shifted = random_shift(torch.cat([batch[k] for k in keys], dim=1), self.pad, generator)

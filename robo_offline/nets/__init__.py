@@ -1,5 +1,4 @@
-"""Networks shared by the agents: conv encoders, Q ensembles, policies, augmentation."""
-from robo_offline.nets.augment import random_shift
+"""Networks shared by the agents: conv encoders, Q ensembles, policies."""
 from robo_offline.nets.encoders import ENCODERS, ConvEncoder, StateOnlyEncoder, image_to_float, make_encoder
 from robo_offline.nets.heads import (
     DeterministicPolicy,
@@ -14,5 +13,5 @@ from robo_offline.nets.obs import obs_to_batch
 __all__ = [
     "ENCODERS", "ConvEncoder", "DeterministicPolicy", "EnsembleLinear", "EnsembleMLP",
     "GaussianPolicy", "QEnsemble", "StateOnlyEncoder", "ValueHead", "image_to_float", "make_encoder",
-    "obs_to_batch", "random_shift",
+    "obs_to_batch",
 ]

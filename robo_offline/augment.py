@@ -1,4 +1,5 @@
 """Random-shift augmentation (DrQ): replicate-pad by `pad` pixels, crop back at a random offset.
+Its own module because both the data layer (the buffer's optional augmentation) and the agents use it.
 
 Works on uint8 (or any dtype) NCHW batches on any device, fully batched: two `gather`s, no
 per-sample Python and no float conversion, so images stay uint8 until the encoder's input step.
