@@ -175,3 +175,20 @@ def test_state_dict_roundtrip_resumes_exactly(name):
     torch.manual_seed(1)
     mb = b.update(goal_batch(seed=1))
     assert all(torch.equal(ma[k], mb[k]) for k in ma)
+
+
+@pytest.mark.parametrize("name", ["gcql", "gciql"])
+def test_the_actor_ignores_goals_from_other_episodes(name):
+    """The data's action says nothing about reaching another episode's goal: those rows do not
+    move the actor's loss (they still train the critic)."""
+    batch = goal_batch(images=False)
+    batch["goal_other_episode"] = torch.tensor([0.0, 1.0] * 4)
+    other = {**batch, "action": batch["action"].clone()}
+    other["action"][1::2] = -other["action"][1::2]  # change the actions of the other-episode rows only
+    ag = agent(name, images=False)
+    torch.manual_seed(0)
+    losses, _ = ag.compute_losses(batch)
+    torch.manual_seed(0)
+    again, _ = ag.compute_losses(other)
+    torch.testing.assert_close(losses["actor"], again["actor"])
+    assert not torch.equal(losses["critic"], again["critic"])

@@ -3,7 +3,8 @@ in-sample baseline of goal reaching, which never queries Q at actions the data d
 
     V:     expectile regression of min_e Q_target,e(s, a, g) - V(s, g)
     Q:     each Q_e(s, a, g) regressed to r + gamma * (1 - reached) * V(s', g)
-    actor: advantage-weighted regression, weights exp(beta * (Q_target(s, a, g) - V(s, g))) clipped
+    actor: advantage-weighted regression, weights exp(beta * (Q_target(s, a, g) - V(s, g))) clipped,
+           on the goals of the transition's own episode
 
 Rewards and `reached` come from the buffer's hindsight relabelling (robo_offline.algos.goals).
 One critic encoder reads observations and goals; the actor reads its features detached.
@@ -102,9 +103,10 @@ class GCIQLAgent(GoalConditioned, Agent):
 
             # 4. Actor: advantage-weighted log-likelihood of the data action.
             adv = (q_target_sa - v).detach()
-            weights = torch.exp(cfg.beta * adv).clamp(max=cfg.max_weight)
+            own = 1.0 - batch["goal_other_episode"]  # the actor learns from goals its own episode reaches
+            weights = torch.exp(cfg.beta * adv).clamp(max=cfg.max_weight) * own
             mean, log_std = actor(feat.detach(), state)
-            actor_loss = -(weights * actor.log_prob(mean, log_std, action)).mean()
+            actor_loss = -(weights * actor.log_prob(mean, log_std, action)).sum() / own.sum().clamp(min=1.0)
 
         metrics = {"v": v.detach().mean(), "q_data": q_data.detach().mean(), "target_q": y.mean(),
                    "reached": reward.mean(), "adv": adv.mean(), "weight": weights.mean(),

@@ -11,7 +11,9 @@ the episode where s' reaches the goal g, else 0.
       negatives  Actionable Models' artificial negatives: mean over N uniform actions of
                  Q_e(s, a_unif, g)^2 (pushed towards 0), times `conservative_weight`
       cql        the CQL(H) penalty (robo_offline.algos.cql.cql_penalty), times `conservative_weight`
-    actor: maximise sum_i w_i log pi(a_i | s_i, g_i), w = exp(beta * A) clipped at `max_weight`,
+    actor: maximise sum_i w_i log pi(a_i | s_i, g_i) over the goals of the transition's own episode
+           (a goal from another episode says nothing about the data's action), w = exp(beta * A)
+           clipped at `max_weight`,
            A = min_e Q_e(s, a, g) - mean_k min_e Q_e(s, a_k, g), k <= N, a_k ~ pi(.|s, g)  (as AWAC: the
            policy stays on the data's actions, weighted towards those the critic ranks higher)
 
@@ -141,8 +143,10 @@ class GCQLAgent(GoalConditioned, Agent):
             # 5. Actor: advantage-weighted likelihood of the data action (no gradient into the critic).
             with torch.no_grad():
                 adv = q_data.min(0).values - q_pi.min(0).values.mean(1)
-                weights = torch.exp(cfg.beta * adv).clamp(max=cfg.max_weight)
-            actor_loss = -(weights * actor.log_prob(mean, log_std, action)).mean()
+                # the actor learns from goals its own episode reaches: for a goal from another episode
+                # the data's action says nothing about reaching it (OGBench's GCIQL samples so too)
+                weights = torch.exp(cfg.beta * adv).clamp(max=cfg.max_weight) * (1.0 - batch["goal_other_episode"])
+            actor_loss = -(weights * actor.log_prob(mean, log_std, action)).sum() / (1.0 - batch["goal_other_episode"]).sum().clamp(min=1.0)
 
         metrics = {"td_loss": td_loss.detach(), "conservative": conservative.detach().mean(),
                    "q_data": q_data.detach().mean(), "q_rand": q_rand.detach().mean(),
