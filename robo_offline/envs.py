@@ -73,7 +73,8 @@ def env_spaces(env_id: str, env_kwargs: dict) -> tuple[spaces.Dict, spaces.Box]:
     if spec.entry_point != ENTRY_POINT:
         raise ValueError(f"{env_id} is not a robo_offline env (robo_offline/<Task>-v1), so only making it "
                          "tells its spaces (train with evaluation on)")
-    _, observation_space, action_space = task_and_spaces(**{**spec.kwargs, **env_kwargs})
+    kwargs = {k: v for k, v in env_kwargs.items() if k != "max_episode_steps"}  # gym.make's, not the env's
+    _, observation_space, action_space = task_and_spaces(**{**spec.kwargs, **kwargs})
     return observation_space, action_space
 
 

@@ -183,7 +183,7 @@ def test_image_sizes(size):
 
 @pytest.mark.parametrize("env_id", ENV_IDS)
 def test_env_spaces_without_the_simulator_are_the_made_envs(env_id):
-    for kwargs in ({}, {"obs_mode": "state"}, {"image_size": 64}):
+    for kwargs in ({}, {"obs_mode": "state"}, {"image_size": 64}, {"max_episode_steps": 7}):  # the last: gym.make's
         env = gym.make(env_id, **kwargs)
         assert env_spaces(env_id, kwargs) == (env.observation_space, env.action_space)
         env.close()
