@@ -6,13 +6,14 @@
 Names: open_drawer, close_drawer (kwarg drawer=0 top / 1 bottom / None = env's target drawer),
 grasp (kwargs lift=True, lift_height), lift (height), place (target=(x, y), default the tray),
 play (drawers=(0,)); composites: close_top_open_bottom (prior data: no grasp), and the full chains
-open_drawer_grasp, close_top_open_bottom_grasp.
+open_drawer_grasp, close_top_open_bottom_grasp; reach_goal (GoalReach: drawer skill, then place,
+towards the goal in `info`).
 """
 from __future__ import annotations
 
 from robo_offline.skills.base import Skill
 from robo_offline.skills.composite import (CloseTopOpenBottom, CloseTopOpenBottomGrasp, OpenDrawerGrasp, Play,
-                                           Reach, Sequence)
+                                           Reach, ReachGoal, Sequence)
 from robo_offline.skills.drawer import CloseDrawer, OpenDrawer
 from robo_offline.skills.grasp import Grasp, Lift, Place
 
@@ -24,6 +25,7 @@ SKILLS: dict[str, type[Skill]] = {
     "place": Place,
     "play": Play,
     "reach": Reach,
+    "reach_goal": ReachGoal,
     "close_top_open_bottom": CloseTopOpenBottom,
     "close_top_open_bottom_grasp": CloseTopOpenBottomGrasp,
     "open_drawer_grasp": OpenDrawerGrasp,

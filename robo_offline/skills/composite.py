@@ -1,4 +1,4 @@
-"""Sequences of skills (recipes) and the random `play` policy."""
+"""Sequences of skills (recipes), the random `play` policy and GoalReach's scripted `reach_goal`."""
 from __future__ import annotations
 
 import numpy as np
@@ -7,6 +7,7 @@ from robo_offline.sim import layout as L
 from robo_offline.skills.base import CLOSE, OPEN, Phase, Skill, near
 from robo_offline.skills.drawer import CloseDrawer, OpenDrawer
 from robo_offline.skills.grasp import Grasp, Place
+from robo_offline.tasks.goal_reach import DRAWER_TOLERANCE, OBJECT_TOLERANCE
 
 
 class Sequence(Skill):
@@ -85,6 +86,31 @@ class OpenDrawerGrasp(Sequence):
 
     def __init__(self, noise: float = 0.1, seed: int | None = None):
         super().__init__(_chain(noise, seed, OpenDrawer, Grasp), noise, seed)
+
+
+class ReachGoal(Sequence):
+    """reach_goal (GoalReach's scripted reference): from the start's and the goal's achieved-goal
+    vectors in `info`, open or close the top drawer if its goal differs, then place the object at
+    its goal position if that differs (beyond twice the success tolerances). The drawer skills
+    open fully, so a goal opening below about 0.11 m is passed and missed."""
+
+    name = "reach_goal"
+
+    def __init__(self, noise: float = 0.1, seed: int | None = None):
+        super().__init__([], noise, seed)
+
+    def reset(self, obs, info):
+        start, goal = np.asarray(info["achieved_goal"]), np.asarray(info["desired_goal"])
+        makers = []
+        if abs(goal[0] - start[0]) > 2 * DRAWER_TOLERANCE:
+            makers.append(OpenDrawer if goal[0] > start[0] else _close_top)
+        if np.linalg.norm(goal[2:5] - start[2:5]) > 2 * OBJECT_TOLERANCE:
+            makers.append(lambda noise, seed: Place(noise, seed, target=goal[2:4]))
+        self.children = _chain(self.noise, int(self.rng.integers(2**31)), *(makers or [Reach]))
+        super().reset(obs, info)
+
+    def succeeded(self, info):
+        return bool(info["is_success"])
 
 
 class Reach(Skill):

@@ -3,7 +3,8 @@
     python -m robo_offline.skills.evaluate --episodes 100 --noise 0.0 0.1
 
 Each episode: reset(seed=i), run the skill (seed=i) until it reports done or the env's horizon
-ends, record `skill.succeeded(info)`. `lift` starts from the state a noise-free
+ends, record `skill.succeeded(info)`. The last rows are GoalReach's scripted reference
+(`reach_goal`, success = the env's own rule) per goal family, at the evaluation's 100 steps. `lift` starts from the state a noise-free
 `grasp(lift=False)` leaves (object held on the table).
 """
 from __future__ import annotations
@@ -17,7 +18,7 @@ import numpy as np
 import robo_offline  # noqa: F401  (registers the envs)
 from robo_offline.skills import make_skill
 
-# (skill, env id, start, skill kwargs)
+# (skill, env id, start, skill kwargs[, env kwargs]): each at least 0.9 without noise (tests/test_skills.py)
 CASES = [
     ("open_drawer", "robo_offline/DrawerOpen-v1", "closed", {}),
     ("open_drawer", "robo_offline/DrawerGrasp-v1", "closed", {}),
@@ -34,6 +35,9 @@ CASES = [
     ("close_top_open_bottom_grasp", "robo_offline/DrawerCloseOpenGrasp-v1", "top_open", {}),
     ("play", "robo_offline/GoalReach-v1", "random", {}),
 ]
+# scripted references for the learned agents (no success floor): GoalReach's goal families
+REFERENCES = [("reach_goal", "robo_offline/GoalReach-v1", "random", {}, {"family": family, "max_episode_steps": 100})
+              for family in ("drawer", "object", "both")]
 
 
 def run_episode(env, skill_name: str, seed: int, noise: float, **kwargs) -> tuple[bool, int]:
@@ -57,8 +61,8 @@ def run_episode(env, skill_name: str, seed: int, noise: float, **kwargs) -> tupl
 
 
 def success_rate(skill_name: str, env_id: str, start: str | None, episodes: int, noise: float,
-                 first_seed: int = 0, **kwargs) -> float:
-    env = gym.make(env_id, **({} if start is None else {"start": start}))
+                 first_seed: int = 0, env_kwargs: dict | None = None, **kwargs) -> float:
+    env = gym.make(env_id, **({} if start is None else {"start": start}), **(env_kwargs or {}))
     try:
         wins = sum(run_episode(env, skill_name, first_seed + i, noise, **kwargs)[0] for i in range(episodes))
     finally:
@@ -74,13 +78,15 @@ def main() -> None:
     args = ap.parse_args()
     print("| skill | env | start | " + " | ".join(f"noise {n}" for n in args.noise) + " |")
     print("| --- | --- | --- | " + " | ".join("---" for _ in args.noise) + " |")
-    for skill, env_id, start, kw in CASES:
+    for skill, env_id, start, kw, *env_kwargs in CASES + REFERENCES:
         if args.only and skill not in args.only:
             continue
         t0 = time.perf_counter()
-        rates = [success_rate(skill, env_id, start, args.episodes, n, **kw) for n in args.noise]
+        env_kw = env_kwargs[0] if env_kwargs else {}
+        rates = [success_rate(skill, env_id, start, args.episodes, n, env_kwargs=env_kw, **kw) for n in args.noise]
         cells = " | ".join(f"{r:.2f}" for r in rates)
-        print(f"| {skill} | {env_id.split('/')[1]} | {start} | {cells} |  <!-- {time.perf_counter() - t0:.0f}s -->",
+        where = f"{start} {env_kw}" if env_kw else start
+        print(f"| {skill} | {env_id.split('/')[1]} | {where} | {cells} |  <!-- {time.perf_counter() - t0:.0f}s -->",
               flush=True)
 
 
