@@ -40,3 +40,13 @@ def agent_from_checkpoint(path: Path | str, device: str = "auto"):
 
         agent = FeaturePolicy(agent, encoder_from_payload(payload["representation"], agent.device))
     return agent, payload
+
+
+def command_env_kwargs(payload: dict, cfg) -> dict:
+    """The env kwargs `eval` and `render` use: the checkpoint's, then `env_kwargs.*`, then the
+    plain `start=` / `family=` options (another start state or goal family without Hydra's `+`)."""
+    kwargs = {**payload["env_kwargs"], **cfg.get("env_kwargs", {})}
+    for key in ("start", "family"):
+        if cfg.get(key) is not None:
+            kwargs[key] = cfg[key]
+    return kwargs

@@ -149,17 +149,17 @@ def evaluate_policy(agent, env_id: str, env_kwargs: dict, episodes: int, seed: i
 
 
 def run(cfg) -> None:
-    from robo_offline.agent_io import agent_from_checkpoint
+    from robo_offline.agent_io import agent_from_checkpoint, command_env_kwargs
     from robo_offline.checkpoint import default_output_dir
 
     if cfg.episodes < 1:
         raise UserError(f"episodes={cfg.episodes}: evaluate at least one episode")
     agent, payload = agent_from_checkpoint(cfg.checkpoint, device=cfg.device)
-    env_id, env_kwargs = payload["env_id"], {**payload["env_kwargs"], **cfg.env_kwargs}
+    env_id, env_kwargs = payload["env_id"], command_env_kwargs(payload, cfg)
     result = evaluate_policy(agent, env_id, env_kwargs, episodes=cfg.episodes, seed=cfg.seed,
                              deterministic=cfg.deterministic)
     out = Path(cfg.out) if cfg.out else default_output_dir(cfg.checkpoint, "eval")
-    kwargs_tag = "".join(f"_{key}-{value}" for key, value in cfg.env_kwargs.items())
+    kwargs_tag = "".join(f"_{key}-{value}" for key, value in env_kwargs.items() if payload["env_kwargs"].get(key) != value)
     csv_path = out / f"episodes_seed{cfg.seed}{kwargs_tag}.csv"
     result.write_csv(csv_path)
     print(f"env={env_id} {env_kwargs} checkpoint={cfg.checkpoint} step={payload['step']}")

@@ -58,14 +58,14 @@ def record_episodes(agent, env_id: str, env_kwargs: dict, episodes: int, seed: i
 
 
 def run(cfg) -> None:
-    from robo_offline.agent_io import agent_from_checkpoint
+    from robo_offline.agent_io import agent_from_checkpoint, command_env_kwargs
     from robo_offline.checkpoint import default_output_dir
 
     if cfg.episodes < 1:
         raise UserError(f"episodes={cfg.episodes}: render at least one episode")
     agent, payload = agent_from_checkpoint(cfg.checkpoint, device=cfg.device)
     out = Path(cfg.out) if cfg.out else default_output_dir(cfg.checkpoint, "videos")
-    result = record_episodes(agent, payload["env_id"], dict(payload["env_kwargs"]), cfg.episodes, cfg.seed, out,
+    result = record_episodes(agent, payload["env_id"], command_env_kwargs(payload, cfg), cfg.episodes, cfg.seed, out,
                              view_size=cfg.view_size, fps=cfg.fps, deterministic=cfg.deterministic)
     for path in result["videos"]:
         print(f"video: {path}")

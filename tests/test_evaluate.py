@@ -39,3 +39,16 @@ def test_checkpoint_specs_resolve_to_files_and_unknown_pretrained_names_are_clea
     assert default_output_dir("pretrained:x", "videos") == Path("outputs") / "videos" / "pretrained_x"
     with pytest.raises(UserError, match="no pretrained policy 'no_such_policy'"):
         resolve_checkpoint("pretrained:no_such_policy")
+
+
+def test_command_env_kwargs_layers_checkpoint_long_form_and_plain_options():
+    from omegaconf import OmegaConf
+
+    from robo_offline.agent_io import command_env_kwargs
+
+    payload = {"env_kwargs": {"start": "closed", "max_episode_steps": 100}}
+    cfg = OmegaConf.create({"env_kwargs": {"image_size": 64}, "start": None, "family": "object"})
+    assert command_env_kwargs(payload, cfg) == {"start": "closed", "max_episode_steps": 100, "image_size": 64,
+                                                "family": "object"}
+    cfg = OmegaConf.create({"env_kwargs": {"start": "open"}, "start": "random", "family": None})
+    assert command_env_kwargs(payload, cfg)["start"] == "random"  # the plain option wins

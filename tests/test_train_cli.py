@@ -204,10 +204,10 @@ def test_env_image_size_must_match_data(store, tmp_path):
 
 def test_eval_from_another_start_state_and_bad_env_kwargs(store, trained, tmp_path):
     checkpoint = f"checkpoint={trained / 'checkpoints' / 'last.pt'}"
-    proc = cli(store, "eval", checkpoint, "episodes=1", "+env_kwargs.start=open", f"out={tmp_path}")
+    proc = cli(store, "eval", checkpoint, "episodes=1", "start=open", f"out={tmp_path}")
     assert "'start': 'open'" in proc.stdout
     assert (tmp_path / "episodes_seed0_start-open.csv").is_file()
-    proc = cli(store, "eval", checkpoint, "episodes=1", "+env_kwargs.start=bogus", check=False)
+    proc = cli(store, "eval", checkpoint, "episodes=1", "+env_kwargs.start=bogus", check=False)  # the long form
     assert proc.returncode == 1
     assert "cannot make env" in proc.stderr and "Traceback" not in proc.stderr
 
