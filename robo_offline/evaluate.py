@@ -5,7 +5,8 @@
 
 Goal-conditioned envs (GoalReach) are evaluated over their goal families: the episodes are split
 evenly between `drawer`, `object` and `both` goals (unless `env_kwargs` names a family), each
-episode a fresh goal the env samples; the result has one line per family and the overall one.
+episode a fresh goal the env samples, ending when the goal is reached (success) or at the time
+limit; the result has one line per family and the overall one.
 """
 from __future__ import annotations
 
@@ -68,8 +69,10 @@ class EvalResult:
             writer.writerows(self.episodes)
 
 
-def rollout(agent, env: gym.Env, seed: int, deterministic: bool = True, on_step=None) -> dict:
-    """One episode. Success is whether the episode *ends* in success (the task's state at the end).
+def rollout(agent, env: gym.Env, seed: int, deterministic: bool = True, on_step=None,
+            stop_on_success: bool = False) -> dict:
+    """One episode. Success is whether the episode *ends* in success (the task's state at the end);
+    with `stop_on_success` (goal reaching) the episode ends the first time the goal is reached.
 
     `on_step(obs, info, step)` is called after reset and after every step (videos use it).
     """
@@ -82,7 +85,7 @@ def rollout(agent, env: gym.Env, seed: int, deterministic: bool = True, on_step=
         obs, reward, terminated, truncated, info = env.step(action)
         total += float(reward)
         length += 1
-        done = terminated or truncated
+        done = terminated or truncated or (stop_on_success and bool(info["is_success"]))
         if on_step is not None:
             on_step(obs, info, length)
     return {"seed": seed, "success": int(bool(info["is_success"])), "length": length, "return": total}
@@ -138,7 +141,7 @@ def evaluate_policy(agent, env_id: str, env_kwargs: dict, episodes: int, seed: i
         env = make_env(env_id, env_kwargs if family is None else {**env_kwargs, "family": family})
         try:
             for i in range(first, first + count):
-                row = rollout(agent, env, seed=seeds[i], deterministic=deterministic)
+                row = rollout(agent, env, seed=seeds[i], deterministic=deterministic, stop_on_success=family is not None)
                 rows.append({"episode": i, **({} if family is None else {"family": family}), **row})
                 bar.update(1)
         finally:

@@ -44,7 +44,8 @@ def record_episodes(agent, env_id: str, env_kwargs: dict, episodes: int, seed: i
                 frames.append(put_text(frame, "success" if ok else "not yet", row=1,
                                        colour=(80, 255, 80) if ok else (255, 180, 80)))
 
-            row = rollout(agent, env, seed=episode_seed, deterministic=deterministic, on_step=on_step)
+            row = rollout(agent, env, seed=episode_seed, deterministic=deterministic, on_step=on_step,
+                          stop_on_success=family is not None)
             successes.append(row["success"])
             videos.append(write_mp4(out_dir / f"episode_{i:03d}.mp4", frames, fps=fps))
             picks = np.linspace(0, len(frames) - 1, SHEET_COLUMNS).round().astype(int)

@@ -52,3 +52,28 @@ def test_command_env_kwargs_layers_checkpoint_long_form_and_plain_options():
                                                 "family": "object"}
     cfg = OmegaConf.create({"env_kwargs": {"start": "open"}, "start": "random", "family": None})
     assert command_env_kwargs(payload, cfg)["start"] == "random"  # the plain option wins
+
+
+class _SuccessAtStep3:
+    """A stand-in env whose task holds at step 3 only, then no longer."""
+
+    def reset(self, seed=None):
+        self.t = 0
+        return {}, {"is_success": False}
+
+    def step(self, action):
+        self.t += 1
+        return {}, float(self.t == 3), False, self.t >= 10, {"is_success": self.t == 3}
+
+
+class _Idle:
+    def act(self, obs, deterministic=True):
+        return None
+
+
+def test_goal_reaching_rollouts_end_at_the_first_success_others_at_the_end():
+    from robo_offline.evaluate import rollout
+
+    assert rollout(_Idle(), _SuccessAtStep3(), seed=0, stop_on_success=True) == \
+        {"seed": 0, "success": 1, "length": 3, "return": 1.0}
+    assert rollout(_Idle(), _SuccessAtStep3(), seed=0) == {"seed": 0, "success": 0, "length": 10, "return": 1.0}

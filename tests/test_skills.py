@@ -161,20 +161,17 @@ def test_soak_one_million_random_steps():
     assert rss[-1] - rss[1] < 50_000, f"max RSS grew by {rss[-1] - rss[1]} kB: {rss}"
 
 
-def test_reach_goal_reaches_object_goals_and_full_drawer_openings():
-    """GoalReach's scripted reference: object goals always; drawer goals when the goal is a
-    closed or (nearly) fully open drawer, the openings its drawer skills end at."""
+def test_reach_goal_reaches_drawer_and_object_goals():
+    """GoalReach's scripted reference reaches its goals (a partial opening on the way to a full one)."""
     for family, seeds in (("object", range(5)), ("drawer", range(8))):
         env = gym.make("robo_offline/GoalReach-v1", obs_mode="state", family=family, max_episode_steps=100)
         for seed in seeds:
             obs, info = env.reset(seed=seed)
-            goal_opening = float(info["desired_goal"][0])
             skill = make_skill("reach_goal", noise=0.0, seed=seed)
             skill.reset(obs, info)
             for _ in range(100):
                 obs, _, _, truncated, info = env.step(skill.act(obs, info))
                 if skill.done or truncated:
                     break
-            if family == "object" or goal_opening == 0.0 or goal_opening > 0.125:
-                assert skill.succeeded(info), (family, seed, goal_opening)
+            assert skill.succeeded(info), (family, seed)
         env.close()
