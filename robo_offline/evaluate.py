@@ -115,15 +115,17 @@ def make_env(env_id: str, env_kwargs: dict, **extra) -> gym.Env:
 
 
 def evaluation_families(env_id: str, env_kwargs: dict) -> list[str | None]:
-    """The goal families to split an evaluation over: [None] (no split) unless the env is
-    goal-conditioned and `env_kwargs` leaves the family open."""
+    """The goal families to split an evaluation over: [None] for an env that is not goal-
+    conditioned, the family `env_kwargs` names, or all three."""
     from robo_offline.tasks import TASKS
     from robo_offline.tasks.goal_reach import GOAL_FAMILIES
 
     with env_argument_errors(env_id, env_kwargs):
         task = TASKS.get(gym.spec(env_id).kwargs.get("task"))
-    if task is None or not task.goal_conditioned or "family" in env_kwargs:
+    if task is None or not task.goal_conditioned:
         return [None]
+    if "family" in env_kwargs:
+        return [env_kwargs["family"]]
     return [f for f in GOAL_FAMILIES if f != "any"]
 
 

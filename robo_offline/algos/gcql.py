@@ -59,7 +59,8 @@ class GCQLConfig:
     num_actions: int = 2  # uniform and policy actions per state (conservative term; the policy's also estimate V)
     cql_temp: float = 1.0
     # actor
-    beta: float = 10.0  # inverse temperature of the advantage weights (Q is a 0-1 reach probability)
+    beta: float = 100.0  # inverse temperature of the advantage weights: with 0/1 rewards a step is worth ~0.01
+                         #   of Q, so 10 barely discriminates (GoalReach state, seed 0: 0.24 at 10, 0.41 at 100)
     max_weight: float = 100.0
     # images
     augment: bool = True

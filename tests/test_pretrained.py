@@ -1,0 +1,36 @@
+"""The policies shipped in robo_offline/pretrained/: they load on a CPU machine by name, carry
+only what acting needs, and still do what their README rows say on fixed evaluation goals."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+from robo_offline.agent_io import agent_from_checkpoint
+from robo_offline.checkpoint import resolve_checkpoint
+from robo_offline.evaluate import evaluate_policy
+
+
+@pytest.fixture(scope="module")
+def goal_reach():
+    torch.set_num_threads(1)
+    return agent_from_checkpoint("pretrained:goal_reach", device="cpu")
+
+
+def test_goal_reach_is_small_and_acting_only(goal_reach):
+    path = resolve_checkpoint("pretrained:goal_reach")
+    assert path.stat().st_size < 10 * 2**20
+    payload = torch.load(path, map_location="cpu", weights_only=False)
+    assert payload["agent"]["acting_only"] and not payload["agent"]["optimizers"]
+    agent, payload = goal_reach
+    assert agent.name == "gcql" and payload["env_id"] == "robo_offline/GoalReach-v1"
+
+
+def test_goal_reach_reaches_fixed_object_goals(goal_reach):
+    """The first four object goals of the evaluation seeds, all reached when it was shipped (its
+    99-goal figures: object 0.88, drawer 0.36, both 0.00): a change that breaks loading, the env,
+    the goal input or the policy's behaviour shows here."""
+    agent, payload = goal_reach
+    result = evaluate_policy(agent, payload["env_id"], {**payload["env_kwargs"], "family": "object"},
+                             episodes=4, seed=0, progress=False)
+    assert [e["success"] for e in result.episodes] == [1, 1, 1, 1]
+    assert max(e["length"] for e in result.episodes) < 60  # reached, not run out of time
