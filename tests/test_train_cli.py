@@ -283,10 +283,14 @@ def test_goal_reaching_trains_and_evaluates_per_goal_family(store, tmp_path):
     assert [line.split()[0] for line in lines[-4:-1]] == ["family=drawer", "family=object", "family=both"]
     assert re.fullmatch(r"success_rate=[0-9.]+ ci95=\[[0-9., ]+\] episodes=3", lines[-1])
     assert [r["family"] for r in read_rows(tmp_path / "eval" / "episodes_seed0.csv")] == ["drawer", "object", "both"]
-    proc = cli(store, "render", f"checkpoint={run_dir}", "episodes=1", "view_size=64", f"out={tmp_path / 'video'}")
     import cv2
 
-    video = cv2.VideoCapture(str(tmp_path / "video" / "episode_000.mp4"))
+    from robo_offline.agent_io import agent_from_checkpoint
+    from robo_offline.render import record_episodes
+
+    agent, payload = agent_from_checkpoint(run_dir, device="cpu")  # render's own path, without a third process
+    videos = record_episodes(agent, payload["env_id"], payload["env_kwargs"], 1, 0, tmp_path / "video", view_size=64)
+    video = cv2.VideoCapture(str(videos["videos"][0]))
     assert int(video.get(cv2.CAP_PROP_FRAME_WIDTH)) == 2 * 64  # the rollout, and the goal beside it
     video.release()
     card = (store / "robo_offline" / "GoalReach" / "play_3ep-v2" / "card.md").read_text()
