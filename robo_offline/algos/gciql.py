@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 
 import torch
 
-from robo_offline.algos.base import Agent, deepcopy_frozen
+from robo_offline.algos.base import Agent
 from robo_offline.algos.goals import GoalConditioned, check_goal_mix, with_goal
 from robo_offline.algos.iql import expectile_loss
-from robo_offline.nets import GaussianPolicy, QEnsemble, ValueHead, make_encoder
+from robo_offline.nets import ValueHead
 
 
 @dataclass
@@ -54,18 +54,10 @@ class GCIQLAgent(GoalConditioned, Agent):
     config_cls = GCIQLConfig
 
     def _build(self) -> None:
-        cfg, nets = self.cfg, self.nets
+        cfg = self.cfg
         check_goal_mix(self.name, cfg.goal_mix, cfg.geometric_p)
-        nets["critic_encoder"] = make_encoder(cfg.encoder, self.image_shape, 1, cfg.drq_feature_dim,
-                                              cfg.channels_last)
-        feat_dim = nets["critic_encoder"].feature_dim
-        in_dim = feat_dim + self.goal_input_dim(feat_dim)
-        nets["q"] = QEnsemble(in_dim, self.state_dim, self.action_dim, cfg.q_hidden, cfg.num_qs)
-        nets["value"] = ValueHead(in_dim, self.state_dim, cfg.v_hidden)
-        nets["target_encoder"] = deepcopy_frozen(nets["critic_encoder"])
-        nets["target_q"] = deepcopy_frozen(nets["q"])
-        nets["actor"] = GaussianPolicy(in_dim + self.state_dim, self.action_dim, cfg.actor_hidden, squash=False,
-                                       min_log_std=cfg.min_log_std, max_log_std=cfg.max_log_std)
+        in_dim = self.build_goal_critic_and_actor()
+        self.nets["value"] = ValueHead(in_dim, self.state_dim, cfg.v_hidden)
 
     def _make_optimizers(self) -> None:
         cfg = self.cfg

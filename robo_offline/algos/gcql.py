@@ -27,10 +27,9 @@ from dataclasses import dataclass, field
 
 import torch
 
-from robo_offline.algos.base import Agent, deepcopy_frozen, sample_uniform_actions
+from robo_offline.algos.base import Agent, sample_uniform_actions
 from robo_offline.algos.cql import cql_penalty
 from robo_offline.algos.goals import GoalConditioned, check_goal_mix, with_goal
-from robo_offline.nets import GaussianPolicy, QEnsemble, make_encoder
 
 CONSERVATIVE_TERMS = ("negatives", "cql")
 
@@ -77,19 +76,11 @@ class GCQLAgent(GoalConditioned, Agent):
                   "goal_other_episode")
 
     def _build(self) -> None:
-        cfg, nets = self.cfg, self.nets
+        cfg = self.cfg
         if cfg.conservative not in CONSERVATIVE_TERMS:
             raise ValueError(f"gcql config conservative={cfg.conservative!r}; choose one of {CONSERVATIVE_TERMS}")
         check_goal_mix(self.name, cfg.goal_mix, cfg.geometric_p)
-        nets["critic_encoder"] = make_encoder(cfg.encoder, self.image_shape, 1, cfg.drq_feature_dim,
-                                              cfg.channels_last)
-        feat_dim = nets["critic_encoder"].feature_dim
-        in_dim = feat_dim + self.goal_input_dim(feat_dim)
-        nets["q"] = QEnsemble(in_dim, self.state_dim, self.action_dim, cfg.q_hidden, cfg.num_qs)
-        nets["target_encoder"] = deepcopy_frozen(nets["critic_encoder"])
-        nets["target_q"] = deepcopy_frozen(nets["q"])
-        nets["actor"] = GaussianPolicy(in_dim + self.state_dim, self.action_dim, cfg.actor_hidden, squash=False,
-                                       min_log_std=cfg.min_log_std, max_log_std=cfg.max_log_std)
+        self.build_goal_critic_and_actor()
 
     def _make_optimizers(self) -> None:
         cfg = self.cfg

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import torch
 
-from robo_offline.data.buffer import GOAL_STRATEGIES
+from robo_offline.algos.base import deepcopy_frozen
 from robo_offline.augment import random_shift
+from robo_offline.data.buffer import GOAL_STRATEGIES
+from robo_offline.nets import GaussianPolicy, QEnsemble, make_encoder
 
 
 def check_goal_mix(agent_name: str, goal_mix: dict, geometric_p: float) -> None:
@@ -58,6 +60,21 @@ class GoalConditioned:
         both = encoder(torch.cat([obs, goal_image], dim=0))
         return both[:, :b], both[:, b:]
 
+    def build_goal_critic_and_actor(self) -> int:
+        """The critic encoder (it reads observations and goals), the Q ensemble, their frozen
+        targets, and the advantage-weighted actor on the critic's features (gcql, gciql); returns
+        the heads' input width, observation features plus goal."""
+        cfg, nets = self.cfg, self.nets
+        nets["critic_encoder"] = make_encoder(cfg.encoder, self.image_shape, 1, cfg.drq_feature_dim,
+                                              cfg.channels_last)
+        feat_dim = nets["critic_encoder"].feature_dim
+        in_dim = feat_dim + self.goal_input_dim(feat_dim)
+        nets["q"] = QEnsemble(in_dim, self.state_dim, self.action_dim, cfg.q_hidden, cfg.num_qs)
+        nets["target_encoder"] = deepcopy_frozen(nets["critic_encoder"])
+        nets["target_q"] = deepcopy_frozen(nets["q"])
+        nets["actor"] = GaussianPolicy(in_dim + self.state_dim, self.action_dim, cfg.actor_hidden, squash=False,
+                                       min_log_std=cfg.min_log_std, max_log_std=cfg.max_log_std)
+        return in_dim
 
     def _policy_action(self, batch: dict[str, torch.Tensor], deterministic: bool) -> torch.Tensor:
         """The Gaussian actor on (observation, goal) features: its own encoder's, or the critic's."""
