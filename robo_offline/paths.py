@@ -25,16 +25,14 @@ ASSETS_DIR = ENVS_DIR / "assets"
 CONFIGS_DIR = _data_dir("configs")
 
 
-def datasets_dir() -> Path:
-    """Minari's store: `MINARI_DATASETS_PATH` when set, else `datasets/` in the checkout."""
+def resolve_store(store: str | os.PathLike | None = None) -> Path:
+    """The Minari store to read and write: `store` when given, else `MINARI_DATASETS_PATH` when set,
+    else `datasets/` in the checkout (or the working directory for an installed wheel). Read, never
+    written: importing the package leaves the process environment alone, and our code passes the
+    store to Minari as a path (`robo_offline.data.minari_dataset`)."""
+    if store is not None:
+        return Path(store)
     env = os.environ.get("MINARI_DATASETS_PATH")
     if env:
         return Path(env)
     return CHECKOUT_DIR / "datasets" if (CHECKOUT_DIR / "pyproject.toml").exists() else Path.cwd() / "datasets"
-
-
-def use_project_dataset_store() -> Path:
-    """Point Minari at the project's store unless the user chose one; returns the store."""
-    store = datasets_dir()
-    os.environ.setdefault("MINARI_DATASETS_PATH", str(store))
-    return store

@@ -319,3 +319,28 @@ def test_frames_replaced_by_features_serve_state_batches_of_the_same_frames(stor
     torch.testing.assert_close(goal, torch.cat([torch.zeros(32, states.shape[1]), features[g]], 1))
     with pytest.raises(ValueError, match="one feature row per frame"):
         buf.replace_frames_with_features(features)
+
+
+def test_a_foreign_jpeg_dataset_reads_as_minari_decodes_it(store, tmp_path):
+    """A dataset with JPEG frames (Minari's default, `jpeg_encoding=True`), written through Minari's
+    public storage API, loads with the frames Minari itself decodes."""
+    from minari.data_collector import EpisodeBuffer
+    from minari.dataset.minari_storage import MinariStorage
+
+    ours = minari.MinariDataset(store / PRIOR / "data")
+    dataset_id = "foreign/TinyDrawer/jpeg-v0"
+    (tmp_path / dataset_id).mkdir(parents=True)
+    storage = MinariStorage.new(tmp_path / dataset_id / "data", observation_space=ours.observation_space,
+                                action_space=ours.action_space, env_spec=ours.spec.env_spec, data_format="hdf5")
+    storage.update_episodes(EpisodeBuffer(observations=ep.observations, actions=ep.actions, rewards=ep.rewards,
+                                          terminations=ep.terminations, truncations=ep.truncations)
+                            for ep in ours.iterate_episodes(range(2)))
+    storage.update_metadata({"dataset_id": dataset_id, "minari_version": minari.__version__})
+    foreign = minari.MinariDataset(tmp_path / dataset_id / "data")
+    assert foreign.storage.metadata["jpeg_encoding"] is True
+    minari_frames = np.concatenate([ep.observations["image"] for ep in foreign.iterate_episodes()])
+    part = read_episodes(dataset_id, tmp_path)
+    assert part.frames.shape == (2 * (H.HORIZON + 1), 16, 16, 3)
+    assert np.array_equal(part.frames, minari_frames)
+    buf = load_buffer([dataset_id], device="cpu", store=tmp_path)
+    assert torch.equal(buf.frames, torch.from_numpy(minari_frames).permute(0, 3, 1, 2))

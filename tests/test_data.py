@@ -20,7 +20,7 @@ import minari
 import numpy as np
 import pytest
 
-from robo_offline.data import ensure_dataset, episode_seed, generate_dataset, read_episodes
+from robo_offline.data import ensure_dataset, episode_seed, generate_dataset, minari_dataset, read_episodes
 from robo_offline.data.writer import SHARDS_DIRNAME, default_shard_size, lock_path
 from robo_offline.errors import UserError
 
@@ -70,6 +70,8 @@ def test_round_trip_through_minari(store):
         assert len(ep.infos["ee_pos"]) == H.HORIZON + 1
     card = (store / "tiny_prior.md").read_text()
     assert "robo_offline/TinyDrawer/tiny_prior-v2" in card and "success rate" in card
+    assert 'minari_dataset("robo_offline/TinyDrawer/tiny_prior-v2")' in card  # how to open it, on the card
+    assert minari_dataset(summary["dataset_id"], store).total_episodes == 5
     assert not (store / SHARDS_DIRNAME).exists()  # shards are removed once the dataset is complete
     assert "lossless gzip" in card
 
@@ -128,6 +130,15 @@ def test_compressed_by_default_and_plain_minari_reads_it(store, tmp_path):
     assert np.array_equal(plain["reward"], ours.rewards)
     assert np.array_equal(plain["skill_success"], ours.infos["skill_success"])
 
+
+
+def test_importing_the_package_leaves_the_environment_alone(tmp_path):
+    """`import robo_offline` does not set MINARI_DATASETS_PATH; our code finds the store without it."""
+    code = "import os, robo_offline, robo_offline.data; print(os.environ.get('MINARI_DATASETS_PATH'))"
+    env = {k: v for k, v in os.environ.items() if k != "MINARI_DATASETS_PATH"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, cwd=tmp_path, capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "None"
 
 def test_compress_false_writes_the_same_episodes_raw(tmp_path):
     packed = generate_dataset(H.recipe(), episodes=3, seed=4, workers=1, store=tmp_path / "a", progress=False)

@@ -27,7 +27,8 @@ COG_DATASETS = ("robo_offline/DrawerGrasp/drawer_open_prior-v1", "robo_offline/D
 def _measured_cog_load(device: str, cmd: str) -> list[dict]:
     """Load time of the default COG prior + task datasets, when they exist in the store."""
     from robo_offline.data import load_buffer
-    from robo_offline.data.writer import dataset_exists, resolve_store
+    from robo_offline.data.writer import dataset_exists
+    from robo_offline.paths import resolve_store
 
     store = resolve_store(None)
     if not all(dataset_exists(store, d) for d in COG_DATASETS):

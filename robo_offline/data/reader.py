@@ -13,7 +13,6 @@ Layout of the arrays (E episodes, T_e steps each, N = sum T_e transitions, F = N
 from __future__ import annotations
 
 import json
-import os
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +21,7 @@ from typing import Iterator
 import numpy as np
 
 from robo_offline.errors import UserError
+from robo_offline.paths import resolve_store
 
 # Staging for streamed frames: at most this, and about 1/32 of a dataset's frames (extra host memory
 # during a load: ~3% of the buffer), large enough that per-chunk copies cost nothing next to reading.
@@ -47,15 +47,6 @@ class EpisodeArrays:
         return np.concatenate([[0], np.cumsum(self.ep_steps + 1)[:-1]]).astype(np.int64)
 
 
-def _store(store) -> Path:
-    if store is None:
-        from robo_offline.paths import use_project_dataset_store
-
-        use_project_dataset_store()
-        return Path(os.environ["MINARI_DATASETS_PATH"])
-    return Path(store)
-
-
 def _regen_hint(dataset_id: str, metadata: dict | None = None) -> str:
     recipe = ((metadata or {}).get("robo_offline") or {}).get("recipe", {}).get("name")
     if recipe is None:
@@ -66,7 +57,7 @@ def _regen_hint(dataset_id: str, metadata: dict | None = None) -> str:
 
 def locate_dataset(dataset_id: str, store=None) -> Path:
     """Folder of a dataset's `data/` directory, or a UserError that says how to make it."""
-    root = _store(store)
+    root = resolve_store(store)
     data = root / dataset_id / "data"
     if not (data / "metadata.json").is_file():
         try:
@@ -83,6 +74,14 @@ def locate_dataset(dataset_id: str, store=None) -> Path:
             "or point MINARI_DATASETS_PATH at the store that holds it."
         )
     return data
+
+
+def minari_dataset(dataset_id: str, store=None):
+    """The dataset as a `minari.MinariDataset`, found in `store` (default: `resolve_store`) without
+    `MINARI_DATASETS_PATH`: what `minari.load_dataset(id)` gives when that variable names the store."""
+    from minari import MinariDataset
+
+    return MinariDataset(locate_dataset(dataset_id, store))
 
 
 def read_metadata(dataset_id: str, data: Path) -> dict:
@@ -222,12 +221,7 @@ def iter_frames(part: EpisodeArrays, chunk_bytes: int = FRAME_CHUNK_BYTES) -> It
     total = int(frames_per_ep.sum())
     rows = max(int(frames_per_ep.max()), min(chunk_bytes // int(np.prod(part.image_shape)), total // 32))
     stage = np.empty((rows, *part.image_shape), dtype=np.uint8)
-    jpeg = bool(part.metadata.get("jpeg_encoding", True))
-    if jpeg:
-        from minari.dataset._storages.hdf5_storage import HDF5Storage
-        from minari.serialization import deserialize_space
-
-        image_space = deserialize_space(part.metadata["observation_space"])["image"]
+    decoded = _decoded_jpeg_frames(part) if part.metadata.get("jpeg_encoding", True) else None
     path = part.path / "main_data.hdf5"
     with _reading(part.dataset_id, path, _regen_hint(part.dataset_id, part.metadata)), h5py.File(path, "r") as f:
         start = filled = 0
@@ -235,15 +229,24 @@ def iter_frames(part: EpisodeArrays, chunk_bytes: int = FRAME_CHUNK_BYTES) -> It
             if filled + n > len(stage):
                 yield start, stage[:filled]
                 start, filled = start + filled, 0
-            image = f[f"episode_{e}/observations/image"]
-            if jpeg:
-                decoded = HDF5Storage._decode_space(_JpegSelf, image, image_space)
-                _check_len(decoded, n, part.dataset_id, e, "observations/image")
-                stage[filled:filled + n] = decoded
+            if decoded is None:  # raw uint8 (ours, or any jpeg_encoding=False file): straight into the stage
+                _read_into(f[f"episode_{e}/observations/image"], stage, filled, n, part.dataset_id, e,
+                           "observations/image")
             else:
-                _read_into(image, stage, filled, n, part.dataset_id, e, "observations/image")
+                images = next(decoded)
+                _check_len(images, n, part.dataset_id, e, "observations/image")
+                stage[filled:filled + n] = images
             filled += n
         yield start, stage[:filled]
+
+
+def _decoded_jpeg_frames(part: EpisodeArrays) -> Iterator[np.ndarray]:
+    """Per episode, the frames of a dataset written with Minari's default JPEG encoding (a foreign
+    one: writer.py stores raw uint8), decoded by Minari's public dataset API as Minari decodes them."""
+    from minari import MinariDataset
+
+    for episode in MinariDataset(part.path).iterate_episodes(range(len(part.ep_steps))):
+        yield episode.observations["image"]
 
 
 @contextmanager
@@ -258,10 +261,6 @@ def _reading(dataset_id: str, path: Path, hint: str):
             f"dataset {dataset_id}: cannot read {path} ({type(err).__name__}: {err}); the HDF5 file is "
             f"truncated or corrupt (an interrupted copy or disk problem?); {hint}"
         ) from None
-
-
-class _JpegSelf:  # minimal `self` for HDF5Storage._decode_space on JPEG-encoded (foreign) datasets
-    _jpeg_encoding = True
 
 
 def _check_len(arr, expected: int, dataset_id: str, e: int, what: str) -> None:

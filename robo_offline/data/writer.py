@@ -51,6 +51,7 @@ import numpy as np
 from robo_offline.data.coverage import goal_family_coverage_line
 from robo_offline.data.recipes import dataset_id_for, load_recipe
 from robo_offline.errors import UserError
+from robo_offline.paths import resolve_store
 
 SHARDS_DIRNAME = ".shards"
 MANIFEST = "manifest.json"
@@ -81,14 +82,6 @@ def episode_seed(seed: int, episode: int) -> int:
 def default_shard_size(episodes: int) -> int:
     """Episodes per shard: depends on the episode count only, so resumes work with any worker count."""
     return int(min(50, max(1, math.ceil(episodes / 100))))
-
-
-def resolve_store(store: str | os.PathLike | None) -> Path:
-    if store is None:
-        from robo_offline.paths import use_project_dataset_store
-
-        return Path(use_project_dataset_store())
-    return Path(store)
 
 
 def resolve_workers(workers: Any) -> int:
@@ -634,8 +627,9 @@ def write_dataset_card(store: Path, recipe: dict, s: dict, name: str | None = No
         f"| generation time | {s['seconds']:.0f} s with {s['workers']} worker(s) |",
         f"| command | `{s['command'] or 'robo_offline.data.generate_dataset(...)'}` |",
         "",
-        "Load with `import robo_offline, minari; minari.load_dataset(\"" + s["dataset_id"] + "\")`",
-        "(the store is `datasets/` in the checkout unless `MINARI_DATASETS_PATH` is set).",
+        f"Load with `from robo_offline.data import minari_dataset; minari_dataset(\"{s['dataset_id']}\")`, or with",
+        f"plain Minari: `minari.load_dataset(\"{s['dataset_id']}\")` once `MINARI_DATASETS_PATH` names the store",
+        "(`datasets/` in the checkout; `import robo_offline` registers the envs for `recover_environment`).",
         "",
     ]
     path.parent.mkdir(parents=True, exist_ok=True)
