@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from robo_offline.data import generate_dataset, load_buffer, read_episodes, split_counts
-from robo_offline.data.buffer import goal_reach_rule
+from robo_offline.data.goal_rules import WithinTolerance, goal_reach_rule
 from robo_offline.data.reader import iter_frames
 from robo_offline.errors import UserError
 
@@ -35,7 +35,7 @@ def episodes_of(store, dataset_id):
 
 
 def test_batch_format(store):
-    buf = load_buffer([{"dataset_id": PRIOR, "weight": 1.0, "reward": "zero"}], device="cpu", store=store)
+    buf = load_buffer([{"dataset_id": PRIOR, "weight": 1.0, "reward": "none"}], device="cpu", store=store)
     assert buf.image_shape == (3, 16, 16) and buf.state_dim == 4 and buf.action_dim == 5
     assert len(buf) == buf.num_transitions == 5 * H.HORIZON and buf.num_episodes == 5
     batch = buf.sample(32, generator=torch.Generator().manual_seed(0))
@@ -93,21 +93,22 @@ def test_reward_relabelling(store):
     stored = np.concatenate([ep.rewards for ep in task_eps]).astype(np.float32)
     skill_ok = np.concatenate([ep.infos["skill_success"][1:] for ep in task_eps]).astype(np.float32)
     assert stored.max() == 1.0
-    for mode, want in (("zero", np.zeros_like(stored)), ("none", np.zeros_like(stored)), ("sparse", stored)):
+    for mode, want in (("none", np.zeros_like(stored)), ("zero", np.zeros_like(stored)), ("sparse", stored)):
         buf = load_buffer([{"dataset_id": TASK, "reward": mode}], device="cpu", store=store)
         assert np.array_equal(buf.rewards.numpy(), want), mode
+        assert buf.datasets[0].reward == ("none" if mode == "zero" else mode)  # `zero`: the old name of `none`
     buf = load_buffer([{"dataset_id": TASK, "reward": "from_info", "info_key": "skill_success"}], device="cpu",
                       store=store)
     assert np.array_equal(buf.rewards.numpy(), skill_ok)
-    # default: the recipe's default_reward stored in the dataset (prior -> zero, task -> sparse)
+    # default: the recipe's default_reward stored in the dataset (prior -> zero, read as none; task -> sparse)
     buf = load_buffer([PRIOR, TASK], device="cpu", store=store)
-    assert [d.reward for d in buf.datasets] == ["zero", "sparse"]
+    assert [d.reward for d in buf.datasets] == ["none", "sparse"]
     assert buf.rewards[: buf.datasets[0].transitions].sum() == 0
     assert np.array_equal(buf.rewards[buf.datasets[1].first_transition:].numpy(), stored)
     buf = load_buffer([{"dataset_id": TASK, "reward": "sparse", "terminate_on_reward": True}], device="cpu",
                       store=store)
     assert np.array_equal(buf.terminated.numpy(), stored)
-    with pytest.raises(UserError, match="reward"):
+    with pytest.raises(UserError, match=r"reward: 'dense'.*\('none', 'sparse', 'from_info'\)"):
         load_buffer([{"dataset_id": TASK, "reward": "dense"}], device="cpu", store=store)
 
 
@@ -147,7 +148,7 @@ def test_hindsight_reward_rule(store):
     assert reached[g == f + 1].all()  # goal = s' (offset 0 from the next state) is always reached
     ag = buf.achieved_goal
     tol = torch.tensor(H.TOLERANCE)  # written into the metadata from the env's goal_tolerance
-    assert torch.allclose(buf.goal_tolerance, tol)
+    assert isinstance(buf.goal_rule, WithinTolerance) and torch.allclose(buf.goal_rule.tolerance, tol)
     want = (g == f + 1) | ((ag[f + 1] - ag[g]).abs() <= tol).all(1)
     assert torch.equal(reached, want)
     assert (~reached).any()
@@ -160,6 +161,38 @@ def test_hindsight_reward_rule(store):
     assert torch.equal(batch["goal_state"], buf.states[g])
     assert torch.equal(batch["reward"], buf.goal_reached(buf.t_frame[idx] + 1, g).float())
 
+
+
+def test_the_goal_rule_is_the_one_the_metadata_names(store, tmp_path):
+    """Written by name from the env; files without the name (written before it was stored) get the
+    rule their env id implies; datasets that name different rules do not share a buffer unless a
+    rule is given."""
+    import json
+
+    from robo_offline.data.goal_rules import dataset_goal_rule, exact_rule
+
+    meta_of = lambda root, d: root / d / "data" / "metadata.json"  # noqa: E731
+    assert json.loads(meta_of(store, PRIOR).read_text())["robo_offline"]["goal_rule"] == "tolerance"
+    dst, _ = copy_dataset(store, tmp_path, PRIOR)
+    shutil.copytree(store / TASK, dst / TASK)
+    meta = json.loads(meta_of(dst, PRIOR).read_text())
+    del meta["robo_offline"]["goal_rule"]  # an older file
+    meta_of(dst, PRIOR).write_text(json.dumps(meta))
+    old = load_buffer([PRIOR], device="cpu", store=dst)
+    assert torch.equal(old.goal_rule.tolerance, load_buffer([PRIOR], device="cpu", store=store).goal_rule.tolerance)
+    meta["env_spec"] = json.dumps({"id": "robo_offline/GoalReach-v1"})
+    assert dataset_goal_rule(meta) == ("goal_reach", H.TOLERANCE)  # the task's own rule wins, as before
+
+    meta = json.loads(meta_of(dst, TASK).read_text())
+    meta["robo_offline"]["goal_rule"] = "exact"
+    meta_of(dst, TASK).write_text(json.dumps(meta))
+    with pytest.raises(UserError, match="different rules"):
+        load_buffer([PRIOR, TASK], device="cpu", store=dst)
+    assert load_buffer([PRIOR, TASK], device="cpu", store=dst, goal_rule=exact_rule).goal_rule is exact_rule
+    meta["robo_offline"]["goal_rule"] = "nearby"
+    meta_of(dst, TASK).write_text(json.dumps(meta))
+    with pytest.raises(UserError, match="unknown goal rule 'nearby'"):
+        load_buffer([TASK], device="cpu", store=dst)
 
 def test_goal_reach_rule_matches_the_task():
     from robo_offline.tasks.goal_reach import goal_reached
@@ -276,7 +309,7 @@ def test_nan_rewards(store, tmp_path):
         load_buffer([{"dataset_id": TASK, "reward": "sparse"}], device="cpu", store=dst)
     # rewards relabelled to zero do not use the stored rewards: still a clear error (the file is broken)
     with pytest.raises(UserError, match="NaN"):
-        load_buffer([{"dataset_id": TASK, "reward": "zero"}], device="cpu", store=dst)
+        load_buffer([{"dataset_id": TASK, "reward": "none"}], device="cpu", store=dst)
 
 
 def test_mismatched_datasets_in_one_buffer(tmp_path):
@@ -319,6 +352,7 @@ def test_frames_replaced_by_features_serve_state_batches_of_the_same_frames(stor
     torch.testing.assert_close(goal, torch.cat([torch.zeros(32, states.shape[1]), features[g]], 1))
     with pytest.raises(ValueError, match="one feature row per frame"):
         buf.replace_frames_with_features(features)
+
 
 
 def test_a_foreign_jpeg_dataset_reads_as_minari_decodes_it(store, tmp_path):

@@ -16,7 +16,7 @@ import torch
 import robo_offline  # noqa: F401  (registers the envs)
 from robo_offline.cli import main as cli_main
 from robo_offline.data import available_recipes, episode_seed, generate_dataset, load_buffer, load_recipe
-from robo_offline.data.buffer import goal_reach_rule
+from robo_offline.data.goal_rules import goal_reach_rule
 from robo_offline.data.overlap import overlap
 from robo_offline.data.reader import read_episodes
 from robo_offline.skills.base import ACTION_LIMIT
@@ -128,7 +128,8 @@ def test_play_data_goal_conditioned_batches(tmp_path):
                          max_episode_steps=12, write_card=False)
     buf = load_buffer([s["dataset_id"]], device="cpu", store=tmp_path, image_shape=(3, 48, 48), state_dim=6,
                       action_dim=5)
-    assert buf.goal_reached_fn is goal_reach_rule and buf.achieved_goal.shape == (3 * 13, 5)
+    assert buf.goal_rule is goal_reach_rule and buf.achieved_goal.shape == (3 * 13, 5)
+    assert json.loads((Path(s["path"]) / "data/metadata.json").read_text())["robo_offline"]["goal_rule"] == "goal_reach"
     assert buf.datasets[0].reward == "none" and float(buf.rewards.abs().sum()) == 0.0
     batch = buf.sample_goal_conditioned(64, torch.Generator().manual_seed(0),
                                         strategy={"future": 0.5, "geometric": 0.25, "random": 0.25})

@@ -2,7 +2,7 @@
 
     from robo_offline.data import generate_dataset, ensure_dataset, load_buffer
     dataset_id = ensure_dataset("drawer_open_prior", episodes=100, seed=0, workers=2)
-    buffer = load_buffer([{"dataset_id": dataset_id, "weight": 1.0, "reward": "zero"}], device="cuda")
+    buffer = load_buffer([{"dataset_id": dataset_id, "weight": 1.0, "reward": "none"}], device="cuda")
     batch = buffer.sample(256)                     # docs/interfaces.md batch format
     gc_batch = buffer.sample_goal_conditioned(256, strategy={"future": 0.8, "random": 0.2})
 """

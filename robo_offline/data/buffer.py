@@ -18,39 +18,41 @@ between datasets by a fixed count per batch (weights -> counts by largest remain
 draws a uniform transition index inside its dataset's range, then rows are gathered.
 
 Rewards are relabelled per dataset at load time (`reward:`):
-  zero       all rewards 0 (COG prior data)
+  none       all rewards 0 (COG prior data; play data, whose goal batches bring their own rewards)
   sparse     the env's stored sparse 0/1 success reward
   from_info  float(info[info_key]) of the info returned by the step (default key `is_success`)
-  none       same as zero (play data for goal-conditioned learning)
-Omitted (None): the recipe's `default_reward` stored in the dataset's metadata.
+Omitted (None): the recipe's `default_reward` stored in the dataset's metadata. `zero` is read as
+`none`: the name it had before, which existing dataset files and configs still use.
 
 Goal-conditioned batches (`sample_goal_conditioned`) relabel with hindsight goals: goal frame g of
 the same episode at a uniform later step (`future`), at a geometric offset (`geometric`), the
 episode's last frame (`final`), or a random frame of another episode of the same dataset
 (`random`; flagged by `goal_other_episode` = 1, so an agent may bootstrap through them or not). The goal counts as reached by the
 transition (reward 1, and terminated=1 when `terminate_on_goal`) when g is the next frame itself
-(offset 0 from s': always reached), or when the achieved-goal vectors of s' and g (info
-`achieved_goal`, stored per frame by GoalReach-v1) are within the task thresholds: every
-component |ag(s') - ag(g)| <= goal_tolerance (per component; from the dataset's metadata, written
-from the env's `goal_tolerance` at generation time, or given to `load_buffer`). Without
-achieved-goal info only the exact frame counts as reached. For GoalReach-v1 data the rule is the
-task's own (`goal_reach_rule`: both drawer openings within 0.03 m, object centre within 0.04 m).
+(offset 0 from s': always reached), or when the buffer's goal rule holds for the achieved-goal
+vectors of s' and g (info `achieved_goal`, stored per frame by GoalReach-v1). The rule is the one
+the datasets name in their metadata (robo_offline.data.goal_rules: GoalReach-v1's own success rule,
+a per-component tolerance, or equality), or one given to `load_buffer`. Without achieved-goal
+info only the exact frame counts as reached.
 """
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 import torch
 
 from robo_offline.augment import random_shift
-from robo_offline.data.recipes import plain_dict
+from robo_offline.data.goal_rules import GoalRule, dataset_goal_rule, resolve_goal_rule
 from robo_offline.data.reader import EpisodeArrays, iter_frames, read_episodes
+from robo_offline.data.recipes import plain_dict
 from robo_offline.errors import UserError
 
-REWARD_MODES = ("zero", "sparse", "from_info", "none")
+REWARD_MODES = ("none", "sparse", "from_info")
+REWARD_ALIASES = {"zero": "none"}  # module docstring
 GOAL_STRATEGIES = ("future", "geometric", "random", "final")
 
 
@@ -87,10 +89,10 @@ class ReplayBuffer:
 
     def __init__(self, parts: list[EpisodeArrays], specs: list[dict], device: Any = None, *,
                  augment: bool = False, pad: int = 4, same_shift: bool = True,
-                 goal_tolerance: Any = None, goal_reached_fn: Callable | None = None,
-                 terminate_on_goal: bool = True, images: bool = True):
+                 goal_rule: GoalRule | None = None, terminate_on_goal: bool = True, images: bool = True):
         """`parts` as `read_episodes` returns them, with or without frames: frames not read are
-        streamed from the files (`iter_frames`). `images=False`: a state-only buffer, no frames."""
+        streamed from the files (`iter_frames`). `images=False`: a state-only buffer, no frames.
+        `goal_rule`: decides "goal reached" instead of the rule the datasets name."""
         self.device = torch.device(device) if device is not None else default_device()
         self.augment, self.pad, self.same_shift = bool(augment), int(pad), bool(same_shift)
         self.terminate_on_goal = bool(terminate_on_goal)
@@ -151,21 +153,13 @@ class ReplayBuffer:
         self.ep_ds_lo = torch.from_numpy(ds_ep_lo).to(dev)
         self.ep_ds_n = torch.from_numpy(ds_ep_n).to(dev)
 
-        # achieved-goal vectors per frame, for hindsight rewards
-        self.achieved_goal = None
+        # achieved-goal vectors per frame and the rule that compares them, for hindsight rewards
+        self.achieved_goal: torch.Tensor | None = None
+        self.goal_rule: GoalRule | None = None  # None: no achieved goals, only the goal frame itself counts
         if all(a is not None for a in infos_ag):
             ag = np.concatenate([a.reshape(len(a), -1) for a in infos_ag]).astype(np.float32)
             self.achieved_goal = torch.from_numpy(ag).to(dev)
-            if goal_tolerance is None:
-                tols = [((p.metadata.get("robo_offline") or {}).get("goal_tolerance")) for p in parts]
-                goal_tolerance = next((t for t in tols if t is not None), None)
-        self.goal_tolerance = None
-        if goal_reached_fn is None and self.achieved_goal is not None and any(
-                "GoalReach" in str(p.metadata.get("env_spec", "")) for p in parts):
-            goal_reached_fn = goal_reach_rule
-        if goal_tolerance is not None:
-            self.goal_tolerance = torch.as_tensor(goal_tolerance, dtype=torch.float32, device=dev)
-        self.goal_reached_fn = goal_reached_fn
+            self.goal_rule = goal_rule or _datasets_goal_rule(parts, dev)
 
         self._slot_cache: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}
         self._code_cache: dict[tuple, torch.Tensor] = {}
@@ -342,16 +336,12 @@ class ReplayBuffer:
         return torch.searchsorted(self.ep_first, frame, right=True) - 1
 
     def goal_reached(self, frame: torch.Tensor, goal: torch.Tensor) -> torch.Tensor:
-        """Bool (B,): frame `frame` reaches goal frame `goal` (same frame, or achieved goals within tolerance)."""
+        """Bool (B,): frame `frame` reaches goal frame `goal`: the same frame, or the buffer's goal rule
+        holds for their achieved goals. Every hindsight reward is decided here."""
         same = frame == goal
-        if self.achieved_goal is None:
+        if self.goal_rule is None:
             return same
-        a, b = self.achieved_goal[frame], self.achieved_goal[goal]
-        if self.goal_reached_fn is not None:
-            return same | self.goal_reached_fn(a, b)
-        if self.goal_tolerance is None:
-            return same | (a == b).all(dim=1)
-        return same | ((a - b).abs() <= self.goal_tolerance).all(dim=1)
+        return same | self.goal_rule(self.achieved_goal[frame], self.achieved_goal[goal])
 
     def _augment(self, batch: dict, keys: list[str], generator) -> None:
         if self.same_shift:  # one shift per sample, shared by s, s' (and the goal)
@@ -376,26 +366,26 @@ def _put_frames(frames: torch.Tensor, row: int, hwc: np.ndarray) -> None:
         rows.copy_(torch.from_numpy(hwc).to(frames.device).permute(0, 3, 1, 2))
 
 
-def goal_reach_rule(achieved: torch.Tensor, goal: torch.Tensor) -> torch.Tensor:
-    """GoalReach-v1's success rule (robo_offline.tasks.goal_reach.goal_reached) as batched torch ops:
-    both drawer openings within DRAWER_TOLERANCE and the object centre within OBJECT_TOLERANCE (L2)."""
-    from robo_offline.tasks.goal_reach import DRAWER_TOLERANCE, OBJECT_TOLERANCE
-
-    drawer_ok = ((achieved[:, :2] - goal[:, :2]).abs() < DRAWER_TOLERANCE).all(dim=1)
-    object_ok = torch.linalg.vector_norm(achieved[:, 2:5] - goal[:, 2:5], dim=1) < OBJECT_TOLERANCE
-    return drawer_ok & object_ok
+def _datasets_goal_rule(parts: list[EpisodeArrays], device: torch.device) -> GoalRule:
+    """The one goal rule the datasets name (goal_rules.dataset_goal_rule); a UserError when they differ."""
+    rules = {p.dataset_id: dataset_goal_rule(p.metadata) for p in parts}
+    if len({json.dumps(rule) for rule in rules.values()}) > 1:
+        raise UserError(f"datasets in one buffer judge 'goal reached' by different rules ({rules}); "
+                        "load them in separate buffers, or pass goal_rule= to load_buffer")
+    name, tolerance = next(iter(rules.values()))
+    return resolve_goal_rule(name, tolerance, device)
 
 
 def relabel_rewards(part: EpisodeArrays, spec: dict) -> tuple[np.ndarray, np.ndarray]:
     """Per-transition (reward, terminated) of one dataset under the spec's `reward` mode."""
-    mode = spec["reward"]
+    mode = reward_mode(spec["reward"], part.dataset_id)
     n = len(part.actions)
     terminated = part.terminations.astype(np.float32)
-    if mode in ("zero", "none"):
+    if mode == "none":
         reward = np.zeros(n, dtype=np.float32)
     elif mode == "sparse":
         reward = part.rewards.astype(np.float32)
-    elif mode == "from_info":
+    else:  # from_info
         key = spec.get("info_key", "is_success")
         v = part.infos[key]
         if v.ndim != 1:
@@ -404,8 +394,6 @@ def relabel_rewards(part: EpisodeArrays, spec: dict) -> tuple[np.ndarray, np.nda
         # info returned by step t is frame t+1 of the episode
         t_ep = np.repeat(np.arange(len(part.ep_steps)), part.ep_steps)
         reward = v[np.arange(n) + t_ep + 1].astype(np.float32)
-    else:
-        raise UserError(f"reward mode {mode!r} for {part.dataset_id}; use one of {REWARD_MODES}")
     if spec.get("terminate_on_reward"):
         terminated = np.maximum(terminated, (reward > 0).astype(np.float32))
     return reward, terminated
@@ -422,24 +410,42 @@ def _normalise_spec(spec: Any) -> dict:
     if extra:
         raise UserError(f"buffer spec for {spec['dataset_id']} has unknown keys {sorted(extra)}; allowed: {sorted(allowed)}")
     spec.setdefault("weight", 1.0)
-    if spec.get("reward") is not None and spec["reward"] not in REWARD_MODES:
-        raise UserError(f"reward: {spec['reward']!r} for {spec['dataset_id']}; use one of {REWARD_MODES}")
+    if spec.get("reward") is not None:
+        spec["reward"] = reward_mode(spec["reward"], spec["dataset_id"])
     return spec
+
+
+def reward_mode(name: str, dataset_id: str) -> str:
+    """A `reward:` value as one of REWARD_MODES (aliases resolved), or a UserError naming them."""
+    mode = REWARD_ALIASES.get(name, name)
+    if mode not in REWARD_MODES:
+        raise UserError(f"reward: {name!r} for {dataset_id}; use one of {REWARD_MODES}")
+    return mode
 
 
 def load_buffer(specs: Sequence[Any], device: Any = None, *, store=None, image_shape=None,
                 state_dim=None, action_dim=None, augment: bool = False, pad: int = 4,
-                same_shift: bool = True, goal_tolerance: Any = None, goal_reached_fn: Callable | None = None,
+                same_shift: bool = True, goal_rule: GoalRule | None = None,
                 terminate_on_goal: bool = True, obs_mode: str = "image") -> ReplayBuffer:
-    """Build a ReplayBuffer from Minari datasets.
+    """Build a ReplayBuffer from Minari datasets: the one door from files to training batches, so
+    every shape check, reward relabelling and goal rule is decided here, once, at load time.
 
-    obs_mode: `image` (frames + the stored proprio state) or `state` (no frames; the state is the
-    privileged vector of robo_offline.privileged_state, rebuilt from the stored infos).
-
-    specs: list of `dict(dataset_id, weight=1.0, reward=None|zero|sparse|from_info|none,
-    info_key='is_success', terminate_on_reward=False, max_episodes=None)` (or plain ids).
-    image_shape (3, H, W) / state_dim / action_dim: what the agent expects; a dataset that differs
-    raises a UserError naming the fix. device: default CUDA when available, else CPU.
+    Args:
+        specs: the datasets, each a plain id or `dict(dataset_id, weight=1.0, reward=None,
+            info_key='is_success', terminate_on_reward=False, max_episodes=None)`. `weight`: the
+            dataset's share of every batch; `reward`: `none | sparse | from_info` (module
+            docstring; None: the recipe's default stored in the dataset).
+        device: where the buffer lives; default CUDA when available, else CPU.
+        store: the Minari store; default `robo_offline.paths.resolve_store()`.
+        image_shape, state_dim, action_dim: what the agent expects, (3, H, W) / S / A; a dataset
+            that differs raises a UserError naming the fix. None: not checked.
+        augment, pad, same_shift: random-shift augmentation of sampled images (by up to `pad`
+            pixels; `same_shift`: one shift per sample, shared by s, s' and the goal).
+        goal_rule: decides "goal reached" for hindsight batches instead of the rule the datasets
+            name (robo_offline.data.goal_rules), e.g. `goal_rules.goal_reach_rule`.
+        terminate_on_goal: hindsight batches mark a reached goal as terminal.
+        obs_mode: `image` (frames + the stored proprio state) or `state` (no frames; the state is
+            the privileged vector of robo_offline.privileged_state, rebuilt from the stored infos).
     """
     from robo_offline.privileged_state import PRIVILEGED_STATE_DIM, STATE_INFO_KEYS, goal_scene_mask, privileged_state
 
@@ -455,7 +461,8 @@ def load_buffer(specs: Sequence[Any], device: Any = None, *, store=None, image_s
     for spec in specs:
         def extra_keys(metadata, spec=spec):
             if spec.get("reward") is None:
-                spec["reward"] = (metadata.get("robo_offline") or {}).get("default_reward", "sparse")
+                default = (metadata.get("robo_offline") or {}).get("default_reward", "sparse")
+                spec["reward"] = reward_mode(default, spec["dataset_id"])
             return [spec.get("info_key", "is_success")] if spec["reward"] == "from_info" else []
 
         part = read_episodes(spec["dataset_id"], store, info_keys=STATE_INFO_KEYS if state_only else (),
@@ -469,8 +476,7 @@ def load_buffer(specs: Sequence[Any], device: Any = None, *, store=None, image_s
                             f"expects {action_dim}; use data from the agent's env")
         parts.append(part)
     buffer = ReplayBuffer(parts, specs, device, augment=augment, pad=pad, same_shift=same_shift,
-                          goal_tolerance=goal_tolerance, goal_reached_fn=goal_reached_fn,
-                          terminate_on_goal=terminate_on_goal, images=not state_only)
+                          goal_rule=goal_rule, terminate_on_goal=terminate_on_goal, images=not state_only)
     if state_only:
         buffer.goal_state_mask = torch.from_numpy(goal_scene_mask()).to(buffer.states)
     return buffer

@@ -195,7 +195,7 @@ def read_episodes(dataset_id: str, store=None, *, info_keys=(), optional_info_ke
             where = int(np.argwhere(bad.reshape(len(arr), -1).any(axis=1))[0, 0])
             raise UserError(
                 f"dataset {dataset_id} has NaN/inf {name} (first at row {where}); the data is broken: "
-                f"{hint}" + (", or load it with reward: zero" if name == "rewards" else "")
+                f"{hint}" + (", or load it with reward: none" if name == "rewards" else "")
             )
     part = EpisodeArrays(dataset_id, data, None, states, actions, rewards, terms, ep_steps, infos, metadata,
                          image_shape)

@@ -2,7 +2,8 @@
 
 A recipe says which env (and start configuration) to run, which scripted skill drives it,
 how many episodes to record by default, and which reward relabelling the replay buffer
-applies by default (`default_reward`: `zero | sparse | from_info | none`).
+applies by default (`default_reward`: `none | sparse | from_info`; `zero`, the
+name `none` had before, reads as `none`).
 """
 from __future__ import annotations
 

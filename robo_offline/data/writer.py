@@ -49,6 +49,7 @@ from typing import Any
 import numpy as np
 
 from robo_offline.data.coverage import goal_family_coverage_line
+from robo_offline.data.goal_rules import goal_rule_for_env
 from robo_offline.data.recipes import dataset_id_for, load_recipe
 from robo_offline.errors import UserError
 from robo_offline.paths import resolve_store
@@ -506,6 +507,7 @@ def _generate_locked(recipe: dict, store: Path, *, episodes, seed, workers, over
         goal_tolerance = getattr(env.unwrapped, "goal_tolerance", None)
         if goal_tolerance is not None:
             goal_tolerance = np.asarray(goal_tolerance, dtype=np.float64).tolist()
+        goal_rule = goal_rule_for_env(env_spec.id, goal_tolerance)
     finally:
         env.close()
     tmp = shard_dir / "final.tmp"
@@ -533,7 +535,7 @@ def _generate_locked(recipe: dict, store: Path, *, episodes, seed, workers, over
         "max_episode_steps": max_episode_steps, "skill_success_rate": skill_succ,
         "task_success_rate": task_succ, "default_reward": recipe["default_reward"],
         "command": command or "", "format": FORMAT_VERSION, "goal_tolerance": goal_tolerance,
-        "compression": COMPRESSION if compress else None,
+        "compression": COMPRESSION if compress else None, "goal_rule": goal_rule,
     }
     storage.update_metadata({
         "dataset_id": dataset_id,
