@@ -1,26 +1,32 @@
 """Minari dataset writer: scripted skills in the envs -> one Minari dataset (HDF5, raw uint8 images).
 
-How a run works (`generate_dataset`):
+`generate_dataset` runs five steps, each a function below, the way Minari's DataCollector is cut:
 
-1. Episode `i` of a run with seed `s` always uses reset/noise seed `episode_seed(s, i)`, so the same
-   recipe and seed give the same episodes whatever the worker count or shard order.
-2. Episodes are cut into shards of a fixed size (a function of the episode count only). Worker
-   processes each write whole shards to `<store>/.shards/<dataset id>/shard_NNNNN.hdf5`, first under
-   a temporary name, renamed when the shard is complete. A rerun of an interrupted job (same recipe,
-   seed, episodes; checked through `manifest.json`) keeps the finished shards and only writes the
-   missing ones; a job with different settings starts clean.
-3. When all shards exist they are copied (raw HDF5 object copies, no decode) into a Minari dataset
-   built in a temporary folder, which is checked by reading it back with Minari and only then renamed
-   to `<store>/<dataset id>`. An interrupted run therefore never leaves a dataset that looks complete.
-   An existing dataset is replaced only with `overwrite=True`, and only once the new one is complete.
-4. A run holds `<store>/<namespace>/.<name>.lock` (beside the dataset's folder) from its first check
-   to its rename, so a second run of the same dataset (another shell, a sweep's jobs) waits for it,
-   then finds the dataset there. `flock`: the kernel drops the lock when its holder dies, so a
-   killed run never blocks the next; the file holds the holder's pid for the waiting message.
+1. Plan the shards (`plan_shards`, `finished_shards`). Episode `i` of a run with seed `s` always
+   uses reset/noise seed `episode_seed(s, i)`, so the same recipe and seed give the same episodes
+   whatever the worker count or shard order. Episodes are cut into shards of a fixed size (a
+   function of the episode count only), written to `<store>/.shards/<dataset id>/shard_NNNNN.hdf5`.
+   A rerun of an interrupted job (same recipe, seed, episodes; checked through `manifest.json`)
+   keeps the finished shards and only writes the missing ones; a job with other settings starts clean.
+2. Record a shard (`record_shard`, in worker processes): each shard is written under a temporary
+   name and renamed when complete.
+3. Merge (`merge_shards`): when all shards exist they are copied (raw HDF5 object copies, no
+   decode) into a Minari dataset built in a temporary folder, which is checked by reading it back
+   with Minari.
+4. Publish (`publish`): only then is it renamed to `<store>/<dataset id>`, so an interrupted run
+   never leaves a dataset that looks complete. An existing dataset is replaced only with
+   `overwrite=True`, and only once the new one is complete.
+5. Write the card (robo_offline.data.card).
+
+A run holds `<store>/<namespace>/.<name>.lock` (beside the dataset's folder) from its first check
+to its rename, so a second run of the same dataset (another shell, a sweep's jobs) waits for it,
+then finds the dataset there. `flock`: the kernel drops the lock when its holder dies, so a killed
+run never blocks the next; the file holds the holder's pid for the waiting message.
 
 Images are stored as uint8 arrays (Minari's `jpeg_encoding=False`), each frame once per episode step
 (T+1 frames for T transitions). The per-step `infos` (reset info + one per step) are stored as Minari
-stores them, plus `skill_success` (the scripted skill's own success rule at that step).
+stores them, plus `skill_success` (the scripted skill's own success rule at that step), added the way
+a Minari `StepDataCallback` adds a key (`skill_step_data`).
 
 Storage (`compress=True`, the default): each episode's frames are one deflate-compressed chunk (HDF5's
 gzip filter, level 6), the small per-step arrays stay contiguous, all in HDF5 1.10 object formats.
@@ -43,12 +49,13 @@ import shutil
 import sys
 import time
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
-from robo_offline.data.coverage import goal_family_coverage_line
+from robo_offline.data.card import write_dataset_card
 from robo_offline.data.goal_rules import goal_rule_for_env
 from robo_offline.data.recipes import dataset_id_for, load_recipe
 from robo_offline.errors import UserError
@@ -62,13 +69,6 @@ FORMAT_VERSION = 1
 COMPRESSION = {"compression": "gzip", "compression_opts": 6}
 # HDF5 1.10 object formats for compressed files (module docstring, "Storage"); raw files keep h5py's default.
 COMPRESSED_LIBVER = ("v110", "v110")
-# What the default storage measured (docs/interfaces.md, data layer): the cards repeat it.
-STORAGE_FIGURES = (
-    "Measured on 2 x 1,000 episodes of drawer_open_prior + grasp_task (140,000 transitions): 392-410 bytes per "
-    "transition, 0.057-0.059x the 6,912-byte raw frame (raw files: 7,292); `load_buffer` to CPU in 5.1-6.7 s "
-    "(raw files 4.8-5.5 s, 11.3-14.3 s before frames were streamed into the buffer), peak host memory added by "
-    "the load 1.06x the buffer's 992 MB (3.03x before); 2-core CPU shared with other jobs"
-)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -116,7 +116,7 @@ def lock_path(store: Path, dataset_id: str) -> Path:
 
 @contextmanager
 def dataset_lock(store: Path, dataset_id: str):
-    """Hold the dataset's lock file (module docstring, point 4), waiting while another process does."""
+    """Hold the dataset's lock file (module docstring), waiting while another process does."""
     _ensure_namespaces(store, dataset_id)
     path = lock_path(store, dataset_id)
     while True:
@@ -208,22 +208,27 @@ def _stack_tree(items: list) -> Any:
     return np.stack([np.asarray(v) for v in items])
 
 
+def skill_step_data(skill, obs: dict, info: dict) -> tuple[dict, dict]:
+    """What one step stores (at reset too), made the way a Minari `StepDataCallback` makes it: copies
+    of the env's observation and info, the info with `skill_success` (the skill's own rule) added."""
+    stored_info = {k: _copy(v) for k, v in info.items()}
+    stored_info["skill_success"] = _copy(bool(skill.succeeded(info)))
+    return {k: _copy(v) for k, v in obs.items()}, stored_info
+
+
 def record_episode(env, skill, seed: int) -> dict:
     """Run one scripted episode; returns stacked arrays (T+1 observations/infos, T actions...)."""
     obs, info = env.reset(seed=int(seed))
     skill.reset(obs, info)
-    info = dict(info)
-    info["skill_success"] = bool(skill.succeeded(info))
-    observations = [{k: _copy(v) for k, v in obs.items()}]
-    infos = [{k: _copy(v) for k, v in info.items()}]
+    first_obs, first_info = skill_step_data(skill, obs, info)
+    observations, infos = [first_obs], [first_info]
     actions, rewards, terminations, truncations = [], [], [], []
     for _ in range(1_000_000):
         action = np.asarray(skill.act(obs, info), dtype=np.float32)
         obs, reward, terminated, truncated, info = env.step(action)
-        info = dict(info)
-        info["skill_success"] = bool(skill.succeeded(info))
-        observations.append({k: _copy(v) for k, v in obs.items()})
-        infos.append({k: _copy(v) for k, v in info.items()})
+        stored_obs, stored_info = skill_step_data(skill, obs, info)
+        observations.append(stored_obs)
+        infos.append(stored_info)
         actions.append(action)
         rewards.append(float(reward))
         terminations.append(bool(terminated))
@@ -273,41 +278,243 @@ def write_episode(h5file, index: int, seed: int, episode: dict, compress: bool =
     _write_tree(group, episode, compress)
 
 
+
 # ----------------------------------------------------------------------------------------------
-# shards
+# the whole job: plan -> record -> merge -> publish -> card
 
 
-def _shard_name(k: int) -> str:
-    return f"shard_{k:05d}.hdf5"
+def generate_dataset(
+    recipe: Any,
+    *,
+    episodes: int | None = None,
+    seed: int = 0,
+    workers: Any = 1,
+    store: str | os.PathLike | None = None,
+    overwrite: bool = False,
+    name: str | None = None,
+    shard_size: int | None = None,
+    max_episode_steps: int | None = None,
+    progress: bool = True,
+    command: str | None = None,
+    write_card: bool = True,
+    compress: bool = True,
+) -> dict:
+    """Generate (or finish generating) a recipe's Minari dataset (module docstring: the five steps);
+    waits while another process generates the same dataset.
+
+    Args:
+        recipe: a recipe name (`configs/dataset/<name>.yaml`) or a recipe mapping.
+        episodes: how many episodes to record; None: the recipe's count.
+        seed: the run's seed; episode i uses `episode_seed(seed, i)`.
+        workers: worker processes (an int, or `auto`: one per available core); the bytes written
+            do not depend on it.
+        store: the Minari store; default `robo_offline.paths.resolve_store()`.
+        overwrite: replace an existing dataset of this id (only once the new one is complete).
+        name: the dataset's name in its id (`robo_offline/<Env>/<name>-v2`); None: the recipe's.
+        shard_size: episodes per shard; None: `default_shard_size(episodes)`.
+        max_episode_steps: override of the env's horizon.
+        progress: show a progress bar.
+        command: the command line to record in the metadata and the card.
+        write_card: write the dataset card (robo_offline.data.card).
+        compress: lossless gzip frames (module docstring, "Storage"); False: raw arrays.
+
+    Returns:
+        A summary dict: `dataset_id`, `path`, `episodes`, `steps`, `bytes`, `bytes_per_transition`,
+        `skill_success_rate`, `task_success_rate`, `seconds`, `shards_written`, `shards_reused`,
+        `card`, `compressed`, and the settings it ran with.
+    """
+    recipe = load_recipe(recipe)
+    store = resolve_store(store)
+    with dataset_lock(store, dataset_id_for(recipe, name)):
+        return _generate_locked(recipe, store, episodes=episodes, seed=seed, workers=workers, overwrite=overwrite,
+                                name=name, shard_size=shard_size, max_episode_steps=max_episode_steps,
+                                progress=progress, command=command, write_card=write_card, compress=compress)
 
 
-def generate_shard(job: dict) -> dict:
-    """Worker entry point: record episodes [lo, hi) into one shard file (atomic rename)."""
+def _generate_locked(recipe: dict, store: Path, *, episodes, seed, workers, overwrite, name, shard_size,
+                     max_episode_steps, progress, command, write_card, compress=True) -> dict:
+    """generate_dataset's steps, with the dataset's lock held (also by ensure_dataset)."""
+    dataset_id = dataset_id_for(recipe, name)
+    plan = plan_shards(recipe, store, dataset_id, episodes=episodes, seed=seed, shard_size=shard_size,
+                       max_episode_steps=max_episode_steps, compress=compress)
+    n_workers = resolve_workers(workers)
+    final = dataset_path(store, dataset_id)
+    if final.exists() and not overwrite:
+        raise UserError(
+            f"dataset {dataset_id} already exists at {final}; pass overwrite=true to replace it "
+            f"(or name=<other> to write a second dataset)"
+        )
+    done = finished_shards(plan)
+    missing = [k for k in range(plan.n_shards) if k not in done]
+    if missing:
+        n_workers = min(n_workers, len(missing))
+
+    start = time.perf_counter()
+    with _progress_bar(plan, done, progress) as bar:
+        record_shards(plan, missing, n_workers, bar.update)
+    gen_seconds = time.perf_counter() - start
+    stats = shard_stats(plan, done)
+    staged = merge_shards(plan, stats, dataset_id, command)
+    publish(staged, final, plan, overwrite)
+
+    nbytes = sum(p.stat().st_size for p in (final / "data").rglob("*") if p.is_file())
+    totals = _totals(stats, plan.episodes)
+    summary = {
+        "dataset_id": dataset_id, "path": str(final), "recipe": recipe["name"], "env": recipe["env"],
+        "episodes": plan.episodes, "steps": totals["steps"], "bytes": int(nbytes),
+        "bytes_per_transition": nbytes / max(1, totals["steps"]),
+        "skill_success_rate": totals["skill_success_rate"], "task_success_rate": totals["task_success_rate"],
+        "seed": plan.seed, "seconds": time.perf_counter() - start, "generation_seconds": gen_seconds,
+        "shards_written": len(missing), "shards_reused": len(done), "workers": n_workers,
+        "command": command or "", "card": None, "compressed": plan.compress,
+    }
+    if write_card:
+        summary["card"] = str(write_dataset_card(store, recipe, summary, name))
+    return summary
+
+
+# ----------------------------------------------------------------------------------------------
+# 1. plan the shards
+
+
+@dataclass(frozen=True)
+class ShardPlan:
+    """A generation job cut into shards of whole episodes (module docstring, step 1). What the
+    workers get: it pickles as it is."""
+
+    recipe: dict
+    seed: int
+    episodes: int
+    shard_size: int
+    max_episode_steps: int | None
+    compress: bool
+    shard_dir: Path  # the job folder, hidden from Minari's listings
+
+    @property
+    def n_shards(self) -> int:
+        return math.ceil(self.episodes / self.shard_size)
+
+    def episode_range(self, k: int) -> tuple[int, int]:
+        """Episodes [lo, hi) of shard k."""
+        return k * self.shard_size, min(self.episodes, (k + 1) * self.shard_size)
+
+    def shard_path(self, k: int) -> Path:
+        return self.shard_dir / f"shard_{k:05d}.hdf5"
+
+    def manifest(self) -> dict:
+        """The settings a kept shard must have been recorded with to be reused."""
+        return {"format": FORMAT_VERSION, "recipe": self.recipe, "seed": self.seed, "episodes": self.episodes,
+                "shard_size": self.shard_size, "max_episode_steps": self.max_episode_steps,
+                "compress": self.compress}
+
+
+def plan_shards(recipe: dict, store: Path, dataset_id: str, *, episodes, seed, shard_size, max_episode_steps,
+                compress) -> ShardPlan:
+    """Check the job's settings and cut it into shards (nothing is written yet)."""
+    episodes = int(recipe["episodes"] if episodes is None else episodes)
+    if episodes < 1:
+        raise UserError(f"episodes={episodes} must be at least 1")
+    if not isinstance(compress, bool):
+        raise UserError(f"compress={compress!r} must be true or false")
+    key = hashlib.sha1(dataset_id.encode()).hexdigest()[:8]
+    return ShardPlan(recipe=recipe, seed=int(seed), episodes=episodes,
+                     shard_size=int(shard_size or default_shard_size(episodes)),
+                     max_episode_steps=None if max_episode_steps is None else int(max_episode_steps),
+                     compress=compress,
+                     shard_dir=store / SHARDS_DIRNAME / f"{dataset_id.replace('/', '__')}-{key}")
+
+
+def finished_shards(plan: ShardPlan) -> dict[int, dict]:
+    """Ready the job folder: keep the shards an interrupted run of this same job finished, drop
+    everything else. Returns the kept shards' stats by shard index."""
+    if plan.shard_dir.exists() and _read_json(plan.shard_dir / MANIFEST) != plan.manifest():
+        shutil.rmtree(plan.shard_dir)
+    plan.shard_dir.mkdir(parents=True, exist_ok=True)
+    for leftover in plan.shard_dir.glob("*.tmp*"):  # partial files of an interrupted run
+        if leftover.is_dir():
+            shutil.rmtree(leftover)
+        else:
+            leftover.unlink()
+    _write_json(plan.shard_dir / MANIFEST, plan.manifest())
+    done: dict[int, dict] = {}
+    for k in range(plan.n_shards):
+        path = plan.shard_path(k)
+        if path.exists():
+            stats = _read_shard_stats(path)
+            if stats is not None and (stats["lo"], stats["hi"]) == plan.episode_range(k):
+                done[k] = stats
+            else:
+                path.unlink()
+    return done
+
+
+# ----------------------------------------------------------------------------------------------
+# 2. record the shards
+
+
+def record_shards(plan: ShardPlan, shards: list[int], n_workers: int, on_episodes: Callable[[int], Any]) -> None:
+    """Record `shards`, in `n_workers` worker processes when more than one; `on_episodes(n)` after each
+    shard (the progress bar). Workers are spawned: no forked PyBullet/torch state, and a dead worker
+    raises instead of hanging."""
+    if not shards:
+        return
+    if n_workers == 1:
+        try:
+            for k in shards:
+                on_episodes(record_shard(plan, k))
+        finally:
+            _close_worker_envs()
+        return
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures.process import BrokenProcessPool
+
+    with ProcessPoolExecutor(n_workers, mp_context=mp.get_context("spawn")) as pool:
+        futures = [pool.submit(record_shard, plan, k) for k in shards]
+        try:
+            for future in as_completed(futures):
+                on_episodes(future.result())
+        except BrokenProcessPool as err:
+            raise RuntimeError(
+                f"a generation worker died ({err}); finished shards are kept in {plan.shard_dir}, "
+                "rerun the same command to finish the job") from None
+        finally:
+            for future in futures:
+                future.cancel()
+
+
+def _progress_bar(plan: ShardPlan, done: dict[int, dict], progress: bool):
+    from tqdm import tqdm
+
+    return tqdm(total=plan.episodes, initial=sum(s["hi"] - s["lo"] for s in done.values()),
+                desc=f"generate {plan.recipe['name']}", unit="ep", disable=not progress, dynamic_ncols=True)
+
+
+def record_shard(plan: ShardPlan, k: int) -> int:
+    """Worker entry point: record shard k's episodes into its file (renamed into place when complete,
+    with its stats as attributes); returns its episode count."""
     import h5py
 
-    recipe, seed, k, lo, hi, compress = job["recipe"], job["seed"], job["shard"], job["lo"], job["hi"], job["compress"]
-    out = Path(job["shard_dir"]) / _shard_name(k)
+    lo, hi = plan.episode_range(k)
+    out = plan.shard_path(k)
     tmp = out.with_name(f"{out.name}.tmp{os.getpid()}")
-    env = _worker_env(recipe, job.get("max_episode_steps"))
-    steps = successes = task_successes = 0
+    env = _worker_env(plan.recipe, plan.max_episode_steps)
+    stats = {"lo": lo, "hi": hi, "steps": 0, "skill_successes": 0, "task_successes": 0}
     try:
-        with h5py.File(tmp, "w", track_order=True, libver=COMPRESSED_LIBVER if compress else None) as f:
+        with h5py.File(tmp, "w", track_order=True, libver=COMPRESSED_LIBVER if plan.compress else None) as f:
             for i in range(lo, hi):
-                ep_seed = episode_seed(seed, i)
-                skill = make_skill(recipe, ep_seed)
-                episode = record_episode(env, skill, ep_seed)
-                write_episode(f, i - lo, ep_seed, episode, compress)
-                steps += len(episode["rewards"])
-                successes += int(bool(episode["infos"].get("skill_success", [False])[-1]))
-                if "is_success" in episode["infos"]:
-                    task_successes += int(bool(np.asarray(episode["infos"]["is_success"])[-1]))
-            f.attrs.update({"lo": lo, "hi": hi, "steps": steps, "skill_successes": successes,
-                            "task_successes": task_successes})
+                ep_seed = episode_seed(plan.seed, i)
+                episode = record_episode(env, make_skill(plan.recipe, ep_seed), ep_seed)
+                write_episode(f, i - lo, ep_seed, episode, plan.compress)
+                infos = episode["infos"]
+                stats["steps"] += len(episode["rewards"])
+                stats["skill_successes"] += int(bool(infos["skill_success"][-1]))
+                stats["task_successes"] += int(bool(infos["is_success"][-1])) if "is_success" in infos else 0
+            f.attrs.update(stats)
         os.replace(tmp, out)
     finally:
-        if tmp.exists():
-            tmp.unlink()
-    return {"shard": k, "episodes": hi - lo, "steps": steps}
+        tmp.unlink(missing_ok=True)
+    return hi - lo
 
 
 _ENV_CACHE: dict[str, Any] = {}
@@ -340,13 +547,141 @@ def _read_shard_stats(path: Path) -> dict | None:
         return None
 
 
+def shard_stats(plan: ShardPlan, done: dict[int, dict]) -> list[dict]:
+    """Every shard's stats in shard order, once all are recorded."""
+    stats = []
+    for k in range(plan.n_shards):
+        s = done.get(k) or _read_shard_stats(plan.shard_path(k))
+        if s is None:
+            raise RuntimeError(f"shard {k} of {plan.shard_dir.name} is missing after generation")
+        stats.append(s)
+    return stats
+
+
 # ----------------------------------------------------------------------------------------------
-# the whole job
+# 3. merge
 
 
-def _manifest(recipe: dict, seed: int, episodes: int, shard_size: int, max_episode_steps, compress: bool) -> dict:
-    return {"format": FORMAT_VERSION, "recipe": recipe, "seed": int(seed), "episodes": int(episodes),
-            "shard_size": int(shard_size), "max_episode_steps": max_episode_steps, "compress": bool(compress)}
+def merge_shards(plan: ShardPlan, stats: list[dict], dataset_id: str, command: str | None) -> Path:
+    """Copy every shard's episodes (raw HDF5 object copies, no decode) into a Minari dataset built in
+    the job folder, write its metadata, and check Minari reads it back; returns that folder."""
+    import h5py
+    from minari.dataset.minari_storage import MinariStorage
+
+    env = _env_facts(plan)
+    staged = plan.shard_dir / "final.tmp"
+    if staged.exists():
+        shutil.rmtree(staged)
+    staged.mkdir()
+    storage = MinariStorage.new(staged / "data", observation_space=env["observation_space"],
+                                action_space=env["action_space"], env_spec=env["env_spec"], data_format="hdf5",
+                                jpeg_encoding=False)
+    # "w": a new file with h5py's creation settings (no object times: the same content, the same bytes)
+    with h5py.File(staged / "data" / "main_data.hdf5", "w", track_order=True,
+                   libver=COMPRESSED_LIBVER if plan.compress else None) as out:
+        for k, s in enumerate(stats):
+            with h5py.File(plan.shard_path(k), "r") as src:
+                for j in range(s["hi"] - s["lo"]):
+                    name_j = f"episode_{s['lo'] + j}"
+                    src.copy(src[f"episode_{j}"], out, name=name_j)
+                    out[name_j].attrs["id"] = s["lo"] + j
+    storage.update_metadata(_dataset_metadata(plan, stats, dataset_id, command, env, storage.get_size()))
+    _check_readable(staged / "data", plan.episodes)
+    return staged
+
+
+def _env_facts(plan: ShardPlan) -> dict:
+    """What the metadata says about the env: its spaces and spec, and how it judges goals."""
+    env = make_env(plan.recipe, plan.max_episode_steps)
+    try:
+        goal_tolerance = getattr(env.unwrapped, "goal_tolerance", None)
+        if goal_tolerance is not None:
+            goal_tolerance = np.asarray(goal_tolerance, dtype=np.float64).tolist()
+        return {"observation_space": env.observation_space, "action_space": env.action_space,
+                "env_spec": env.spec, "goal_tolerance": goal_tolerance,
+                "goal_rule": goal_rule_for_env(env.spec.id, goal_tolerance)}
+    finally:
+        env.close()
+
+
+def _totals(stats: list[dict], episodes: int) -> dict:
+    return {"steps": int(sum(s["steps"] for s in stats)),
+            "skill_success_rate": sum(s["skill_successes"] for s in stats) / episodes,
+            "task_success_rate": sum(s["task_successes"] for s in stats) / episodes}
+
+
+def _dataset_metadata(plan: ShardPlan, stats: list[dict], dataset_id: str, command: str | None, env: dict,
+                      size: Any) -> dict:
+    """Minari's metadata fields, ours under `robo_offline` (the recipe and settings, the success rates,
+    the goal rule the buffer applies: robo_offline.data.goal_rules)."""
+    from minari import __version__ as minari_version
+
+    recipe, totals = plan.recipe, _totals(stats, plan.episodes)
+    ours = {
+        "recipe": recipe, "seed": plan.seed, "episodes": plan.episodes, "shard_size": plan.shard_size,
+        "max_episode_steps": plan.max_episode_steps, "skill_success_rate": totals["skill_success_rate"],
+        "task_success_rate": totals["task_success_rate"], "default_reward": recipe["default_reward"],
+        "command": command or "", "format": FORMAT_VERSION, "goal_tolerance": env["goal_tolerance"],
+        "compression": COMPRESSION if plan.compress else None, "goal_rule": env["goal_rule"],
+    }
+    return {
+        "dataset_id": dataset_id,
+        "minari_version": minari_version,
+        "total_episodes": plan.episodes,
+        "total_steps": totals["steps"],
+        "author": {"robo_offline"},
+        "algorithm_name": f"scripted skill {recipe['skill']} (noise {recipe['noise']})",
+        "code_permalink": "robo_offline/data/writer.py",
+        "description": recipe["description"] or f"robo_offline recipe {recipe['name']}",
+        "robo_offline": ours,
+        "dataset_size": size,
+    }
+
+
+def _check_readable(data_path: Path, episodes: int) -> None:
+    from minari import MinariDataset
+
+    ds = MinariDataset(data_path)
+    if ds.total_episodes != episodes:
+        raise RuntimeError(f"merged dataset has {ds.total_episodes} episodes, expected {episodes}")
+    last = next(iter(ds.storage.get_episodes([episodes - 1])))
+    if len(last["rewards"]) == 0:
+        raise RuntimeError("merged dataset has an empty episode")
+
+
+# ----------------------------------------------------------------------------------------------
+# 4. publish
+
+
+def publish(staged: Path, final: Path, plan: ShardPlan, overwrite: bool) -> None:
+    """Rename the checked dataset into place (an old one is replaced only now, with `overwrite`), then
+    remove the job folder."""
+    if final.exists():  # (final.parent exists: the lock file lives there)
+        if not overwrite:  # created meanwhile by a writer that takes no lock
+            raise UserError(f"a dataset appeared at {final} during generation; pass overwrite=true")
+        trash = plan.shard_dir / "old.tmp"
+        os.replace(final, trash)
+        os.replace(staged, final)
+        shutil.rmtree(trash, ignore_errors=True)
+    else:
+        os.replace(staged, final)
+    shutil.rmtree(plan.shard_dir, ignore_errors=True)
+    try:
+        plan.shard_dir.parent.rmdir()  # <store>/.shards, when no other job uses it
+    except OSError:
+        pass
+
+
+# ----------------------------------------------------------------------------------------------
+# files and helpers
+
+
+def _read_json(path: Path) -> Any:
+    """The file's JSON, or None when it is missing or unreadable."""
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
 
 
 def _write_json(path: Path, obj: Any) -> None:
@@ -365,286 +700,8 @@ def _ensure_namespaces(store: Path, dataset_id: str) -> None:
             meta.write_text("{}")
 
 
-def generate_dataset(
-    recipe: Any,
-    *,
-    episodes: int | None = None,
-    seed: int = 0,
-    workers: Any = 1,
-    store: str | os.PathLike | None = None,
-    overwrite: bool = False,
-    name: str | None = None,
-    shard_size: int | None = None,
-    max_episode_steps: int | None = None,
-    progress: bool = True,
-    command: str | None = None,
-    write_card: bool = True,
-    compress: bool = True,
-) -> dict:
-    """Generate (or finish generating) a recipe's Minari dataset; returns a summary dict. Waits while
-    another process generates the same dataset (module docstring, point 4). `compress=False` stores
-    raw arrays (module docstring, "Storage").
-
-    The summary holds `dataset_id`, `path`, `episodes`, `steps`, `bytes`, `bytes_per_transition`,
-    `skill_success_rate`, `task_success_rate`, `seconds`, `shards_written`, `shards_reused`, `card`,
-    `compressed`.
-    """
-    recipe = load_recipe(recipe)
-    store = resolve_store(store)
-    with dataset_lock(store, dataset_id_for(recipe, name)):
-        return _generate_locked(recipe, store, episodes=episodes, seed=seed, workers=workers, overwrite=overwrite,
-                                name=name, shard_size=shard_size, max_episode_steps=max_episode_steps,
-                                progress=progress, command=command, write_card=write_card, compress=compress)
-
-
-def _generate_locked(recipe: dict, store: Path, *, episodes, seed, workers, overwrite, name, shard_size,
-                     max_episode_steps, progress, command, write_card, compress=True) -> dict:
-    """generate_dataset's work, with the dataset's lock held (also by ensure_dataset)."""
-    import h5py
-
-    episodes = int(recipe["episodes"] if episodes is None else episodes)
-    if episodes < 1:
-        raise UserError(f"episodes={episodes} must be at least 1")
-    seed = int(seed)
-    n_workers = resolve_workers(workers)
-    dataset_id = dataset_id_for(recipe, name)
-    final = dataset_path(store, dataset_id)
-    if final.exists() and not overwrite:
-        raise UserError(
-            f"dataset {dataset_id} already exists at {final}; pass overwrite=true to replace it "
-            f"(or name=<other> to write a second dataset)"
-        )
-    shard_size = int(shard_size or default_shard_size(episodes))
-    n_shards = math.ceil(episodes / shard_size)
-    if max_episode_steps is not None:
-        max_episode_steps = int(max_episode_steps)
-    if not isinstance(compress, bool):
-        raise UserError(f"compress={compress!r} must be true or false")
-
-    # Job folder (hidden from Minari's listings): reuse finished shards of the same job only.
-    key = hashlib.sha1(dataset_id.encode()).hexdigest()[:8]
-    shard_dir = store / SHARDS_DIRNAME / f"{dataset_id.replace('/', '__')}-{key}"
-    manifest = _manifest(recipe, seed, episodes, shard_size, max_episode_steps, compress)
-    if shard_dir.exists():
-        try:
-            old = json.loads((shard_dir / MANIFEST).read_text())
-        except (OSError, ValueError):
-            old = None
-        if old != manifest:
-            shutil.rmtree(shard_dir)
-    shard_dir.mkdir(parents=True, exist_ok=True)
-    for leftover in shard_dir.glob("*.tmp*"):  # partial files of an interrupted run
-        if leftover.is_dir():
-            shutil.rmtree(leftover)
-        else:
-            leftover.unlink()
-    _write_json(shard_dir / MANIFEST, manifest)
-
-    stats: dict[int, dict] = {}
-    for k in range(n_shards):
-        path = shard_dir / _shard_name(k)
-        if path.exists():
-            s = _read_shard_stats(path)
-            if s is not None and s["lo"] == k * shard_size and s["hi"] == min(episodes, (k + 1) * shard_size):
-                stats[k] = s
-            else:
-                path.unlink()
-    reused = len(stats)
-    jobs = [
-        {"recipe": recipe, "seed": seed, "shard": k, "lo": k * shard_size,
-         "hi": min(episodes, (k + 1) * shard_size), "shard_dir": str(shard_dir),
-         "max_episode_steps": max_episode_steps, "compress": compress}
-        for k in range(n_shards) if k not in stats
-    ]
-
-    from tqdm import tqdm
-
-    start = time.perf_counter()
-    bar = tqdm(total=episodes, initial=sum(s["hi"] - s["lo"] for s in stats.values()),
-               desc=f"generate {recipe['name']}", unit="ep", disable=not progress, dynamic_ncols=True)
-    try:
-        if jobs:
-            n_workers = min(n_workers, len(jobs))
-            if n_workers == 1:
-                try:
-                    _consume(map(generate_shard, jobs), bar)
-                finally:
-                    _close_worker_envs()
-            else:
-                import multiprocessing as mp
-                from concurrent.futures import ProcessPoolExecutor, as_completed
-                from concurrent.futures.process import BrokenProcessPool
-
-                # spawn: no forked PyBullet/torch state; a dead worker raises instead of hanging.
-                with ProcessPoolExecutor(n_workers, mp_context=mp.get_context("spawn")) as pool:
-                    futures = [pool.submit(generate_shard, job) for job in jobs]
-                    try:
-                        _consume((f.result() for f in as_completed(futures)), bar)
-                    except BrokenProcessPool as err:
-                        raise RuntimeError(
-                            f"a generation worker died ({err}); finished shards are kept in {shard_dir}, "
-                            "rerun the same command to finish the job") from None
-                    finally:
-                        for f in futures:
-                            f.cancel()
-    finally:
-        bar.close()
-    gen_seconds = time.perf_counter() - start
-    for k in range(n_shards):
-        if k not in stats:
-            s = _read_shard_stats(shard_dir / _shard_name(k))
-            if s is None:
-                raise RuntimeError(f"shard {k} of {dataset_id} is missing after generation")
-            stats[k] = s
-
-    # Merge into a Minari dataset in a temporary folder, check it, then rename into place.
-    from minari import __version__ as minari_version
-    from minari.dataset.minari_storage import MinariStorage
-
-    env = make_env(recipe, max_episode_steps)
-    try:
-        obs_space, act_space, env_spec = env.observation_space, env.action_space, env.spec
-        goal_tolerance = getattr(env.unwrapped, "goal_tolerance", None)
-        if goal_tolerance is not None:
-            goal_tolerance = np.asarray(goal_tolerance, dtype=np.float64).tolist()
-        goal_rule = goal_rule_for_env(env_spec.id, goal_tolerance)
-    finally:
-        env.close()
-    tmp = shard_dir / "final.tmp"
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    tmp.mkdir()
-    storage = MinariStorage.new(tmp / "data", observation_space=obs_space, action_space=act_space,
-                                env_spec=env_spec, data_format="hdf5", jpeg_encoding=False)
-    total_steps = 0
-    # "w": a new file with h5py's creation settings (no object times: the same content, the same bytes)
-    with h5py.File(tmp / "data" / "main_data.hdf5", "w", track_order=True,
-                   libver=COMPRESSED_LIBVER if compress else None) as out:
-        for k in range(n_shards):
-            with h5py.File(shard_dir / _shard_name(k), "r") as src:
-                lo = stats[k]["lo"]
-                for j in range(stats[k]["hi"] - lo):
-                    name_j = f"episode_{lo + j}"
-                    src.copy(src[f"episode_{j}"], out, name=name_j)
-                    out[name_j].attrs["id"] = lo + j
-            total_steps += stats[k]["steps"]
-    skill_succ = sum(s["skill_successes"] for s in stats.values()) / episodes
-    task_succ = sum(s["task_successes"] for s in stats.values()) / episodes
-    info = {
-        "recipe": recipe, "seed": seed, "episodes": episodes, "shard_size": shard_size,
-        "max_episode_steps": max_episode_steps, "skill_success_rate": skill_succ,
-        "task_success_rate": task_succ, "default_reward": recipe["default_reward"],
-        "command": command or "", "format": FORMAT_VERSION, "goal_tolerance": goal_tolerance,
-        "compression": COMPRESSION if compress else None, "goal_rule": goal_rule,
-    }
-    storage.update_metadata({
-        "dataset_id": dataset_id,
-        "minari_version": minari_version,
-        "total_episodes": episodes,
-        "total_steps": int(total_steps),
-        "author": {"robo_offline"},
-        "algorithm_name": f"scripted skill {recipe['skill']} (noise {recipe['noise']})",
-        "code_permalink": "robo_offline/data/writer.py",
-        "description": recipe["description"] or f"robo_offline recipe {recipe['name']}",
-        "robo_offline": info,
-        "dataset_size": storage.get_size(),
-    })
-    _check_readable(tmp / "data", episodes)
-
-    if final.exists():  # (final.parent exists: the lock file lives there)
-        if not overwrite:  # created meanwhile by a writer that takes no lock
-            raise UserError(f"dataset {dataset_id} appeared at {final} during generation; pass overwrite=true")
-        trash = shard_dir / "old.tmp"
-        os.replace(final, trash)
-        os.replace(tmp, final)
-        shutil.rmtree(trash, ignore_errors=True)
-    else:
-        os.replace(tmp, final)
-    shutil.rmtree(shard_dir, ignore_errors=True)
-    try:
-        (store / SHARDS_DIRNAME).rmdir()
-    except OSError:
-        pass
-
-    nbytes = sum(p.stat().st_size for p in (final / "data").rglob("*") if p.is_file())
-    summary = {
-        "dataset_id": dataset_id, "path": str(final), "recipe": recipe["name"], "env": recipe["env"],
-        "episodes": episodes, "steps": int(total_steps), "bytes": int(nbytes),
-        "bytes_per_transition": nbytes / max(1, total_steps),
-        "skill_success_rate": skill_succ, "task_success_rate": task_succ, "seed": seed,
-        "seconds": time.perf_counter() - start, "generation_seconds": gen_seconds,
-        "shards_written": len(jobs), "shards_reused": reused, "workers": n_workers,
-        "command": command or "", "card": None, "compressed": compress,
-    }
-    if write_card:
-        summary["card"] = str(write_dataset_card(store, recipe, summary, name))
-    return summary
-
-
-def _consume(results, bar) -> None:
-    for res in results:
-        bar.update(res["episodes"])
-
-
-def _check_readable(data_path: Path, episodes: int) -> None:
-    from minari import MinariDataset
-
-    ds = MinariDataset(data_path)
-    if ds.total_episodes != episodes:
-        raise RuntimeError(f"merged dataset has {ds.total_episodes} episodes, expected {episodes}")
-    last = next(iter(ds.storage.get_episodes([episodes - 1])))
-    if len(last["rewards"]) == 0:
-        raise RuntimeError("merged dataset has an empty episode")
-
-
-def write_dataset_card(store: Path, recipe: dict, s: dict, name: str | None = None) -> Path:
-    """`<store>/<recipe>.md` for a recipe's own dataset; `<store>/<id>/card.md` for other names."""
-    if name is None or name == recipe["name"]:
-        path = Path(store) / f"{recipe['name']}.md"
-    else:
-        path = Path(s["path"]) / "card.md"
-    per_t = s["bytes"] / max(1, s["steps"])
-    env_kwargs = recipe["env_kwargs"] or {}
-    coverage = goal_family_coverage_line(s["dataset_id"], store)
-    lines = [
-        f"# Dataset card: {name or recipe['name']}",
-        "",
-        recipe["description"] or "",
-        "",
-        "| field | value |",
-        "| --- | --- |",
-        f"| Minari id | `{s['dataset_id']}` |",
-        f"| recipe | `configs/dataset/{recipe['name']}.yaml` |",
-        f"| env | `{recipe['env']}` {json.dumps(env_kwargs) if env_kwargs else ''} |",
-        f"| policy | scripted skill `{recipe['skill']}`, Gaussian noise {recipe['noise']} |",
-        f"| episodes | {s['episodes']:,} |",
-        f"| steps (transitions) | {s['steps']:,} ({s['steps'] / s['episodes']:.1f} per episode) |",
-        f"| scripted success rate (skill's own rule, final step) | {100 * s['skill_success_rate']:.1f}% |",
-        f"| task success rate (env `is_success`, final step) | {100 * s['task_success_rate']:.1f}% |",
-        *([coverage] if coverage else []),
-        f"| bytes | {s['bytes']:,} ({per_t:,.0f} per transition) |",
-        f"| storage | {_storage_text(s)} |",
-        f"| default reward in the replay buffer | `{recipe['default_reward']}` |",
-        f"| seed | {s['seed']} (episode i uses `episode_seed(seed, i)`) |",
-        f"| generation time | {s['seconds']:.0f} s with {s['workers']} worker(s) |",
-        f"| command | `{s['command'] or 'robo_offline.data.generate_dataset(...)'}` |",
-        "",
-        f"Load with `from robo_offline.data import minari_dataset; minari_dataset(\"{s['dataset_id']}\")`, or with",
-        f"plain Minari: `minari.load_dataset(\"{s['dataset_id']}\")` once `MINARI_DATASETS_PATH` names the store",
-        "(`datasets/` in the checkout; `import robo_offline` registers the envs for `recover_environment`).",
-        "",
-    ]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(lines))
-    return path
-
-
-def _storage_text(summary: dict) -> str:
-    """The card's storage row: what a reader of the card needs to know about size and loading."""
-    if not summary["compressed"]:
-        return "every array raw and contiguous (compress=false): H x W x 3 bytes per frame"
-    return ("frames lossless gzip (level 6), one HDF5 chunk per episode, the per-step arrays raw; plain "
-            f"`minari.load_dataset` reads it. {STORAGE_FIGURES}")
+# ----------------------------------------------------------------------------------------------
+# reusing a dataset
 
 
 def default_dataset_name(recipe: dict, episodes: int, seed: int, max_episode_steps=None) -> str:
