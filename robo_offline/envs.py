@@ -1,5 +1,6 @@
 """The Gymnasium environment of robo_offline: the PyBullet world (robo_offline.sim) composed with
-one task (robo_offline.tasks), and the registration of the `robo_offline/<Task>-v1` ids.
+one task (robo_offline.tasks), the registration of the `robo_offline/<Task>-v1` ids, and
+`make_env`, the one way the commands make an env.
 
 Observation (`obs_mode="image"`, default): Dict(image uint8 (H, W, 3), state float32 (6,) = tcp
 x, y, z, gripper yaw, gripper opening, gripper command), plus `desired_goal` uint8 (H, W, 3) for
@@ -13,10 +14,13 @@ Reward: sparse 1.0 on success else 0.0; `terminated` is always False; episodes e
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
+from robo_offline.errors import UserError
 from robo_offline.privileged_state import PRIVILEGED_STATE_DIM, privileged_state
 from robo_offline.tasks import TASKS, Task
 
@@ -167,3 +171,19 @@ def register_envs() -> None:
         if env_id in gym.registry:
             continue
         gym.register(id=env_id, entry_point=ENTRY_POINT, max_episode_steps=cls.horizon, kwargs={"task": name})
+
+
+@contextmanager
+def env_argument_errors(env_id: str, env_kwargs: dict):
+    """A bad env id or keyword, turned into a message the user can act on."""
+    try:
+        yield
+    except (gym.error.Error, ValueError, TypeError) as err:
+        raise UserError(f"cannot make env {env_id} with {env_kwargs}: {err}") from None
+
+
+def make_env(env_id: str, env_kwargs: dict | None = None, **extra) -> gym.Env:
+    """gym.make, with bad arguments reported as UserErrors."""
+    env_kwargs = env_kwargs or {}
+    with env_argument_errors(env_id, env_kwargs):
+        return gym.make(env_id, **env_kwargs, **extra)
