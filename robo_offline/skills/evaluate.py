@@ -2,21 +2,21 @@
 
     python -m robo_offline.skills.evaluate --episodes 100 --noise 0.0 0.1
 
-Each episode: reset(seed=i), run the skill (seed=i) until it reports done or the env's horizon
-ends, record `skill.succeeded(info)`. The last rows are GoalReach's scripted reference
-(`reach_goal`, success = the env's own rule) per goal family, at the evaluation's 100 steps. `lift` starts from the state a noise-free
-`grasp(lift=False)` leaves (object held on the table).
+Each episode is `robo_offline.skills.rollout.run_skill_episode` from seed i: the skill (seed i) until
+it reports done or the env's horizon ends, then `skill.succeeded(info)`; `lift` starts from a held
+object. The last rows are GoalReach's scripted reference (`reach_goal`, success = the env's own
+rule) per goal family, at the evaluation's 100 steps.
 """
 from __future__ import annotations
 
 import argparse
 import time
 
-import gymnasium as gym
 import numpy as np
 
 import robo_offline  # noqa: F401  (registers the envs)
-from robo_offline.skills import make_skill
+from robo_offline.envs import make_env
+from robo_offline.skills.rollout import run_skill_episode
 
 # (skill, env id, start, skill kwargs[, env kwargs]): each at least 0.9 without noise (tests/test_skills.py)
 CASES = [
@@ -40,31 +40,11 @@ REFERENCES = [("reach_goal", "robo_offline/GoalReach-v1", "random", {}, {"family
               for family in ("drawer", "object", "both")]
 
 
-def run_episode(env, skill_name: str, seed: int, noise: float, **kwargs) -> tuple[bool, int]:
-    obs, info = env.reset(seed=seed)
-    horizon = env.spec.max_episode_steps
-    t = 0
-    if skill_name == "lift":
-        pre = make_skill("grasp", noise=0.0, seed=seed, lift=False)
-        pre.reset(obs, info)
-        while not pre.done and t < horizon:
-            obs, _, _, _, info = env.step(pre.act(obs, info))
-            t += 1
-    skill = make_skill(skill_name, noise=noise, seed=seed, **kwargs)
-    skill.reset(obs, info)
-    while t < horizon:
-        obs, _, _, _, info = env.step(skill.act(obs, info))
-        t += 1
-        if skill.done:
-            break
-    return bool(skill.succeeded(info)), t
-
-
 def success_rate(skill_name: str, env_id: str, start: str | None, episodes: int, noise: float,
                  first_seed: int = 0, env_kwargs: dict | None = None, **kwargs) -> float:
-    env = gym.make(env_id, **({} if start is None else {"start": start}), **(env_kwargs or {}))
+    env = make_env(env_id, {**({} if start is None else {"start": start}), **(env_kwargs or {})})
     try:
-        wins = sum(run_episode(env, skill_name, first_seed + i, noise, **kwargs)[0] for i in range(episodes))
+        wins = sum(run_skill_episode(env, skill_name, first_seed + i, noise, **kwargs)[0] for i in range(episodes))
     finally:
         env.close()
     return wins / episodes
