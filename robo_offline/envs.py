@@ -2,15 +2,8 @@
 one task (robo_offline.tasks), the registration of the `robo_offline/<Task>-v1` ids, and
 `make_env`, the one way the commands make an env.
 
-Observation (`obs_mode="image"`, default): Dict(image uint8 (H, W, 3), state float32 (6,) = tcp
-x, y, z, gripper yaw, gripper opening, gripper command), plus `desired_goal` uint8 (H, W, 3) for
-GoalReach-v1. `obs_mode="state"`: Dict(state float32 (24,)) = the privileged state of
-robo_offline.privileged_state (plus `desired_goal` float32 (24,), the goal's privileged state, for
-GoalReach-v1), and no camera call at all (about twice the steps per second).
-Action: float32 Box [-1, 1]^5 = (dx, dy, dz, dyaw, gripper): position deltas of up to 0.03 m
-and yaw deltas of up to 0.25 rad per step; the gripper closes where action[4] > 0 and opens
-where it is <= 0. Out-of-range actions are clipped; NaN/inf or a wrong shape raise ValueError.
-Reward: sparse 1.0 on success else 0.0; `terminated` is always False; episodes end by TimeLimit.
+The env contract (observation, action, reward, `info`, seeding) is in docs/interfaces.md; the
+world's physical details and each task's starts are in envs/_common.md and the cards envs/<Env>-v1.md.
 """
 from __future__ import annotations
 
@@ -83,6 +76,24 @@ def env_spaces(env_id: str, env_kwargs: dict) -> tuple[spaces.Dict, spaces.Box]:
 
 
 class RoboOfflineEnv(gym.Env):
+    """One task in the PyBullet world; made through `gym.make("robo_offline/<Task>-v1", **kwargs)`,
+    which fills in `task`. What it observes, takes and returns: docs/interfaces.md.
+
+    Args:
+        task: a name in `robo_offline.tasks.TASKS` (DrawerOpen, Grasp, DrawerGrasp,
+            DrawerCloseOpenGrasp, GoalReach).
+        image_size: side of the square camera observation in pixels: 48, 64, 84 or 128.
+        render_mode: None, or "rgb_array" for `render()` at 256x256.
+        start: a start configuration the task names (its card lists them); None = the task's default.
+        obs_mode: "image" (camera frame and 6-d proprio state) or "state" (24-d privileged state,
+            no camera call at all).
+        **task_kwargs: goal-conditioned tasks only (GoalReach: `family`, `goal_image`).
+
+    Raises:
+        ValueError / TypeError: an argument outside the lists above (`make_env` turns them into a
+            UserError that names the env).
+    """
+
     metadata = {"render_modes": list(RENDER_MODES), "render_fps": 25}
 
     def __init__(self, task: str = "DrawerOpen", image_size: int = 48, render_mode: str | None = None,
