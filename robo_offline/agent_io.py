@@ -3,18 +3,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import torch
-
 from robo_offline.checkpoint import load_checkpoint
+from robo_offline.device import resolve_device
 from robo_offline.errors import UserError
-
-
-def resolve_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name.startswith("cuda") and not torch.cuda.is_available():
-        raise UserError(f"device={name} but no CUDA device is visible; use device=cpu or device=auto")
-    return torch.device(name)
 
 
 def agent_from_checkpoint(path: Path | str, device: str = "auto"):
@@ -43,7 +34,7 @@ def agent_from_checkpoint(path: Path | str, device: str = "auto"):
 
 
 def command_env_kwargs(payload: dict, cfg) -> dict:
-    """The env kwargs `eval` and `render` use: the checkpoint's, then `env_kwargs.*`, then the
+    """The env kwargs `eval`, `render` and `qtrace` use: the checkpoint's, then `env_kwargs.*`, then the
     plain `start=` / `family=` options (another start state or goal family without Hydra's `+`)."""
     kwargs = {**payload["env_kwargs"], **cfg.get("env_kwargs", {})}
     for key in ("start", "family"):

@@ -9,13 +9,19 @@ Commands and the config each one starts from (in `configs/`):
   export    -> export.yaml    (robo_offline.export.run)
   results   -> results.yaml   (robo_offline.results.run)
   qtrace    -> qtrace.yaml    (robo_offline.qtrace.run)
+The skills evaluation (`python -m robo_offline.skills.evaluate`, skills.yaml) and the benchmarks
+(`python -m robo_offline.bench`, bench.yaml) take the same key=value overrides.
 """
 from __future__ import annotations
 
 import importlib
 import sys
+from typing import TYPE_CHECKING, Callable
 
 from robo_offline.errors import UserError
+
+if TYPE_CHECKING:
+    from omegaconf import DictConfig
 
 COMMANDS = {
     "generate": ("generate", "robo_offline.generate"),
@@ -43,23 +49,26 @@ def main(argv: list[str] | None = None) -> None:
     if command not in COMMANDS:
         print(f"robo-offline: unknown command {command!r}. {_usage()}", file=sys.stderr)
         raise SystemExit(2)
+    config_name, module_name = COMMANDS[command]
+    run_hydra_app(f"robo-offline {command}", config_name, importlib.import_module(module_name).run, argv)
 
+
+def run_hydra_app(label: str, config_name: str, run: Callable[[DictConfig], None], overrides: list[str]) -> None:
+    """`run(cfg)` on `configs/<config_name>.yaml` with `overrides` (key=value): the one CLI dialect of
+    the commands, the skills evaluation and the benchmarks. A UserError ends it with one line."""
     import hydra
 
     from robo_offline.paths import CONFIGS_DIR
 
-    config_name, module_name = COMMANDS[command]
-    module = importlib.import_module(module_name)
-
     @hydra.main(version_base="1.3", config_path=str(CONFIGS_DIR), config_name=config_name)
     def app(cfg) -> None:
         try:
-            module.run(cfg)
+            run(cfg)
         except UserError as err:
-            print(f"robo-offline {command}: error: {err}", file=sys.stderr)
+            print(f"{label}: error: {err}", file=sys.stderr)
             raise SystemExit(1) from None
 
-    sys.argv = [f"robo-offline {command}", *argv]
+    sys.argv = [label, *overrides]
     app()
 
 

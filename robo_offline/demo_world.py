@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import cv2
-import gymnasium as gym
 import numpy as np
 
 import robo_offline  # noqa: F401
-from robo_offline.skills import make_skill
+from robo_offline.envs import make_env
+from robo_offline.skills.rollout import run_skill_episode
+from robo_offline.video import upscale, write_mp4, write_png
+
+FPS = 12
+HOLD_LAST_FRAME = FPS // 2  # the last frame stays half a second, so the end state can be seen
 
 TASK_STARTS = [
     ("DrawerOpen-v1", None),
@@ -31,17 +34,21 @@ SKILL_VIDEOS = [  # (skill, env, start, kwargs)
 ]
 
 
+def _task_env(env_id: str, start: str | None, **extra):
+    return make_env(f"robo_offline/{env_id}", {} if start is None else {"start": start}, **extra)
+
+
 def _panel(env, obs) -> np.ndarray:
+    """The 256x256 render, then the observation (and the goal image) scaled up to it."""
     big = env.render()
-    small = cv2.resize(obs["image"], big.shape[:2][::-1], interpolation=cv2.INTER_NEAREST)
-    parts = [big, small]
+    parts = [big, upscale(obs["image"], big.shape[0])]
     if "desired_goal" in obs:
-        parts.append(cv2.resize(obs["desired_goal"], big.shape[:2][::-1], interpolation=cv2.INTER_NEAREST))
+        parts.append(upscale(obs["desired_goal"], big.shape[0]))
     return np.concatenate(parts, axis=1)
 
 
 def start_state_image(env_id: str, start: str | None, seed: int = 0) -> np.ndarray:
-    env = gym.make(f"robo_offline/{env_id}", render_mode="rgb_array", **({} if start is None else {"start": start}))
+    env = _task_env(env_id, start, render_mode="rgb_array")
     obs, _ = env.reset(seed=seed)
     img = _panel(env, obs)
     env.close()
@@ -50,40 +57,15 @@ def start_state_image(env_id: str, start: str | None, seed: int = 0) -> np.ndarr
 
 def skill_frames(skill_name: str, env_id: str, start: str | None, seed: int = 0, noise: float = 0.1,
                  **kwargs) -> tuple[list[np.ndarray], bool]:
-    env = gym.make(f"robo_offline/{env_id}", render_mode="rgb_array", **({} if start is None else {"start": start}))
-    obs, info = env.reset(seed=seed)
-    frames = [_panel(env, obs)]
-    horizon = env.spec.max_episode_steps
-    t = 0
-    if skill_name == "lift":  # lift starts from a held object
-        pre = make_skill("grasp", noise=0.0, seed=seed, lift=False)
-        pre.reset(obs, info)
-        while not pre.done and t < horizon:
-            obs, _, _, _, info = env.step(pre.act(obs, info))
-            frames.append(_panel(env, obs))
-            t += 1
-    skill = make_skill(skill_name, noise=noise, seed=seed, **kwargs)
-    skill.reset(obs, info)
-    while t < horizon:
-        obs, _, _, _, info = env.step(skill.act(obs, info))
-        frames.append(_panel(env, obs))
-        t += 1
-        if skill.done:
-            break
-    ok = bool(skill.succeeded(info))
-    env.close()
+    """The frames of one skill episode (as the success-rate table runs it) and its success."""
+    env = _task_env(env_id, start, render_mode="rgb_array")
+    frames: list[np.ndarray] = []
+    try:
+        ok, _ = run_skill_episode(env, skill_name, seed, noise, on_step=lambda obs: frames.append(_panel(env, obs)),
+                                  **kwargs)
+    finally:
+        env.close()
     return frames, ok
-
-
-def write_mp4(path: Path, frames: list[np.ndarray], fps: int = 12) -> Path:
-    h, w = frames[0].shape[:2]
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (w, h))
-    if not writer.isOpened():
-        raise RuntimeError(f"cv2.VideoWriter could not open {path} with the mp4v codec")
-    for f in frames + [frames[-1]] * (fps // 2):
-        writer.write(cv2.cvtColor(f, cv2.COLOR_RGB2BGR))
-    writer.release()
-    return path
 
 
 def render_world_demo(out_dir: Path) -> list[Path]:
@@ -92,13 +74,12 @@ def render_world_demo(out_dir: Path) -> list[Path]:
     written: list[Path] = []
     for env_id, start in TASK_STARTS:
         name = env_id.replace("-v1", "") + (f"_{start}" if start else "") + "_start.png"
-        path = out_dir / name
-        cv2.imwrite(str(path), cv2.cvtColor(start_state_image(env_id, start), cv2.COLOR_RGB2BGR))
+        path = write_png(out_dir / name, start_state_image(env_id, start))
         written.append(path)
         print(f"  wrote {path}", flush=True)
     for skill, env_id, start, kw in SKILL_VIDEOS:
         frames, ok = skill_frames(skill, env_id, start, **kw)
-        path = write_mp4(out_dir / f"skill_{skill}.mp4", frames)
+        path = write_mp4(out_dir / f"skill_{skill}.mp4", frames + [frames[-1]] * HOLD_LAST_FRAME, fps=FPS)
         written.append(path)
         print(f"  wrote {path} ({len(frames)} frames, {'success' if ok else 'failure'})", flush=True)
     return written
@@ -106,7 +87,7 @@ def render_world_demo(out_dir: Path) -> list[Path]:
 
 def object_pixels(env_id: str, start: str | None, seeds=range(20)) -> tuple[int, int]:
     """(min, max) over `seeds` of the 48x48 pixels the object covers at the start: the env cards' figure."""
-    env = gym.make(f"robo_offline/{env_id}", **({} if start is None else {"start": start}))
+    env = _task_env(env_id, start)
     counts = []
     for seed in seeds:
         env.reset(seed=seed)
@@ -120,9 +101,7 @@ def write_card_images(envs_dir: Path) -> list[Path]:
     paths = []
     for env_id, start in TASK_STARTS:
         name = env_id.replace("-v1", "") + (f"_{start}" if start else "") + ".png"
-        path = Path(envs_dir) / name
-        cv2.imwrite(str(path), cv2.cvtColor(start_state_image(env_id, start), cv2.COLOR_RGB2BGR))
-        paths.append(path)
+        paths.append(write_png(Path(envs_dir) / name, start_state_image(env_id, start)))
     return paths
 
 

@@ -1,22 +1,19 @@
 """The Gymnasium environment of robo_offline: the PyBullet world (robo_offline.sim) composed with
-one task (robo_offline.tasks), and the registration of the `robo_offline/<Task>-v1` ids.
+one task (robo_offline.tasks), the registration of the `robo_offline/<Task>-v1` ids, and
+`make_env`, the one way the commands make an env.
 
-Observation (`obs_mode="image"`, default): Dict(image uint8 (H, W, 3), state float32 (6,) = tcp
-x, y, z, gripper yaw, gripper opening, gripper command), plus `desired_goal` uint8 (H, W, 3) for
-GoalReach-v1. `obs_mode="state"`: Dict(state float32 (24,)) = the privileged state of
-robo_offline.privileged_state (plus `desired_goal` float32 (24,), the goal's privileged state, for
-GoalReach-v1), and no camera call at all (about twice the steps per second).
-Action: float32 Box [-1, 1]^5 = (dx, dy, dz, dyaw, gripper): position deltas of up to 0.03 m
-and yaw deltas of up to 0.25 rad per step; the gripper closes where action[4] > 0 and opens
-where it is <= 0. Out-of-range actions are clipped; NaN/inf or a wrong shape raise ValueError.
-Reward: sparse 1.0 on success else 0.0; `terminated` is always False; episodes end by TimeLimit.
+The env contract (observation, action, reward, `info`, seeding) is in docs/interfaces.md; the
+world's physical details and each task's starts are in envs/_common.md and the cards envs/<Env>-v1.md.
 """
 from __future__ import annotations
+
+from contextlib import contextmanager
 
 import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
+from robo_offline.errors import UserError
 from robo_offline.privileged_state import PRIVILEGED_STATE_DIM, privileged_state
 from robo_offline.tasks import TASKS, Task
 
@@ -79,6 +76,24 @@ def env_spaces(env_id: str, env_kwargs: dict) -> tuple[spaces.Dict, spaces.Box]:
 
 
 class RoboOfflineEnv(gym.Env):
+    """One task in the PyBullet world; made through `gym.make("robo_offline/<Task>-v1", **kwargs)`,
+    which fills in `task`. What it observes, takes and returns: docs/interfaces.md.
+
+    Args:
+        task: a name in `robo_offline.tasks.TASKS` (DrawerOpen, Grasp, DrawerGrasp,
+            DrawerCloseOpenGrasp, GoalReach).
+        image_size: side of the square camera observation in pixels: 48, 64, 84 or 128.
+        render_mode: None, or "rgb_array" for `render()` at 256x256.
+        start: a start configuration the task names (its card lists them); None = the task's default.
+        obs_mode: "image" (camera frame and 6-d proprio state) or "state" (24-d privileged state,
+            no camera call at all).
+        **task_kwargs: goal-conditioned tasks only (GoalReach: `family`, `goal_image`).
+
+    Raises:
+        ValueError / TypeError: an argument outside the lists above (`make_env` turns them into a
+            UserError that names the env).
+    """
+
     metadata = {"render_modes": list(RENDER_MODES), "render_fps": 25}
 
     def __init__(self, task: str = "DrawerOpen", image_size: int = 48, render_mode: str | None = None,
@@ -167,3 +182,19 @@ def register_envs() -> None:
         if env_id in gym.registry:
             continue
         gym.register(id=env_id, entry_point=ENTRY_POINT, max_episode_steps=cls.horizon, kwargs={"task": name})
+
+
+@contextmanager
+def env_argument_errors(env_id: str, env_kwargs: dict):
+    """A bad env id or keyword, turned into a message the user can act on."""
+    try:
+        yield
+    except (gym.error.Error, ValueError, TypeError) as err:
+        raise UserError(f"cannot make env {env_id} with {env_kwargs}: {err}") from None
+
+
+def make_env(env_id: str, env_kwargs: dict | None = None, **extra) -> gym.Env:
+    """gym.make, with bad arguments reported as UserErrors."""
+    env_kwargs = env_kwargs or {}
+    with env_argument_errors(env_id, env_kwargs):
+        return gym.make(env_id, **env_kwargs, **extra)

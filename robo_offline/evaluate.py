@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import csv
 import math
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +19,7 @@ import gymnasium as gym
 import numpy as np
 from tqdm import tqdm
 
+from robo_offline.envs import env_argument_errors, make_env
 from robo_offline.errors import UserError
 
 
@@ -97,21 +97,6 @@ EVAL_SEED_OFFSET = 1_000_000
 def evaluation_seeds(seed: int, episodes: int) -> list[int]:
     """Reset seeds for evaluation, offset far from the small seeds that data generation starts at."""
     return [EVAL_SEED_OFFSET + seed * 10_000 + i for i in range(episodes)]
-
-
-@contextmanager
-def env_argument_errors(env_id: str, env_kwargs: dict):
-    """A bad env id or keyword, turned into a message the user can act on."""
-    try:
-        yield
-    except (gym.error.Error, ValueError, TypeError) as err:
-        raise UserError(f"cannot make env {env_id} with {env_kwargs}: {err}") from None
-
-
-def make_env(env_id: str, env_kwargs: dict, **extra) -> gym.Env:
-    """gym.make, with bad arguments reported as UserErrors."""
-    with env_argument_errors(env_id, env_kwargs):
-        return gym.make(env_id, **env_kwargs, **extra)
 
 
 def evaluation_families(env_id: str, env_kwargs: dict) -> list[str | None]:

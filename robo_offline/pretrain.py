@@ -22,8 +22,8 @@ import torch
 from omegaconf import DictConfig, OmegaConf
 from tqdm import tqdm
 
-from robo_offline.agent_io import resolve_device
 from robo_offline.checkpoint import save_checkpoint
+from robo_offline.device import resolve_device
 from robo_offline.errors import UserError
 from robo_offline.representation import (OBJECTIVES, FrameDecoder, RepresentationConfig, encode_frames, linear_probe,
                                          representation_payload, train_representation)

@@ -1,4 +1,4 @@
-"""`robo-offline qtrace checkpoint=<.pt> skill=open_drawer_grasp`: where a critic's values go wrong.
+"""`robo-offline qtrace checkpoint=<run dir or .pt> skill=open_drawer_grasp`: where a critic's values go wrong.
 
 For each episode (the evaluation's reset seeds) two rollouts start from the same state: the
 scripted skill (the data's behaviour, e.g. the full chain `open_drawer_grasp`) and the policy's
@@ -48,8 +48,10 @@ def trace(agent, env, seed: int, skill: str | None, noise: float = 0.1) -> list[
 
 
 def run(cfg) -> None:
-    from robo_offline.agent_io import agent_from_checkpoint
-    from robo_offline.evaluate import evaluation_seeds, make_env
+    from robo_offline.agent_io import agent_from_checkpoint, command_env_kwargs
+    from robo_offline.checkpoint import default_output_dir
+    from robo_offline.envs import make_env
+    from robo_offline.evaluate import evaluation_seeds
     from robo_offline.skills import SKILLS
 
     if cfg.episodes < 1 or cfg.every < 1:
@@ -59,7 +61,7 @@ def run(cfg) -> None:
     agent, payload = agent_from_checkpoint(cfg.checkpoint, device=cfg.device)
     if "q" not in agent.nets:
         raise UserError(f"checkpoint {cfg.checkpoint} holds a {agent.name} agent, which has no Q function to trace")
-    env = make_env(payload["env_id"], {**payload["env_kwargs"], **cfg.env_kwargs})
+    env = make_env(payload["env_id"], command_env_kwargs(payload, cfg))
     rows = []
     try:
         for episode, seed in enumerate(evaluation_seeds(cfg.seed, cfg.episodes)):
@@ -75,7 +77,7 @@ def run(cfg) -> None:
             print(f"{r['episode']:>7} {r['rollout']:>20} {r['step']:>4} {r['q_taken']:8.2f} {r['q_policy']:8.2f} "
                   f"{r['reward']:4.1f} {r['drawer_top']:5.3f} {r['drawer_bottom']:5.3f} {r['gripper_closed']:>6} "
                   f"{r['object_held']:>4}  {r['action']}")
-    out = Path(cfg.out) if cfg.out else Path(cfg.checkpoint).resolve().parent.parent / "qtrace"
+    out = Path(cfg.out) if cfg.out else default_output_dir(cfg.checkpoint, "qtrace")
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"trace_seed{cfg.seed}.csv"
     with path.open("w", newline="") as f:

@@ -18,11 +18,11 @@ import torch
 from omegaconf import DictConfig, OmegaConf
 from tqdm import tqdm
 
-from robo_offline.agent_io import resolve_device
 from robo_offline.checkpoint import capture_rng_state, load_checkpoint, restore_rng_state, save_checkpoint
-from robo_offline.envs import env_spaces
+from robo_offline.device import resolve_device
+from robo_offline.envs import env_argument_errors, env_spaces, make_env
 from robo_offline.errors import UserError
-from robo_offline.evaluate import env_argument_errors, evaluate_policy, evaluation_families, make_env
+from robo_offline.evaluate import evaluate_policy, evaluation_families
 from robo_offline.logger import EVAL_COLUMNS, MetricsLogger
 from robo_offline.representation import FeaturePolicy
 

@@ -3,7 +3,10 @@ determinism, and (slow) a long random soak of the world."""
 from __future__ import annotations
 
 import gc
+import re
 import resource
+import subprocess
+import sys
 
 import gymnasium as gym
 import numpy as np
@@ -126,6 +129,20 @@ def test_prior_skills_never_achieve_the_task(env_id, name):
         _, infos = _run_full_horizon(env_id, None, name, seed)
         assert not any(i["is_success"] for i in infos)
         assert not any(i["object_grasped"] for i in infos)
+
+
+def test_success_table_takes_the_commands_key_value_overrides():
+    """`python -m robo_offline.skills.evaluate` speaks the Hydra dialect of the commands."""
+    def table(*overrides):
+        return subprocess.run([sys.executable, "-m", "robo_offline.skills.evaluate", *overrides],
+                              capture_output=True, text=True, timeout=300)
+
+    done = table("episodes=1", "noise=[0]", "only=[open_drawer]")
+    assert done.returncode == 0, done.stderr
+    rows = [line for line in done.stdout.splitlines() if line.startswith("| open_drawer |")]
+    assert len(rows) == 2 and all(re.search(r"\| [01]\.00 \|", row) for row in rows), done.stdout
+    unknown = table("only=[juggle]")
+    assert unknown.returncode == 1 and "juggle" in unknown.stderr and "open_drawer" in unknown.stderr
 
 
 def test_make_skill_rejects_unknown_names_and_bad_noise():

@@ -264,6 +264,9 @@ def test_qtrace_follows_the_skill_and_the_policy(store, trained, tmp_path):
     assert max(float(r["drawer_top"]) for r in script) > 0.1  # the scripted chain, not the 6-step policy, opens it
     bad = cli(store, "qtrace", f"checkpoint={ckpt}", "skill=fly", check=False)
     assert bad.returncode == 1 and "skill='fly'" in bad.stderr
+    # a run directory, another start without Hydra's `+`, and the default output beside the run
+    cli(store, "qtrace", f"checkpoint={trained}", "start=open", "every=1000")
+    assert read_rows(trained / "qtrace" / "trace_seed0.csv")
 
 
 TINY_PLAY = "experiment.datasets=[{recipe:play,episodes:3,weight:1.0,reward:none}]"

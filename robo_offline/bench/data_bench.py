@@ -88,7 +88,7 @@ def run(quick: bool) -> list[dict]:
     from robo_offline.data import generate_dataset, load_buffer
 
     episodes = 6 if quick else 80
-    cmd = "python -m robo_offline.bench --only data_bench" + (" --quick" if quick else "")
+    cmd = "python -m robo_offline.bench 'only=[data_bench]'" + (" quick=true" if quick else "")
     cpu = cpu_device()
     rows = []
     with tempfile.TemporaryDirectory(prefix="robo_offline_bench_") as store:

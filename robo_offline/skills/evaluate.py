@@ -1,22 +1,22 @@
-"""Measure scripted-skill success rates from each env's start states.
+"""Measure scripted-skill success rates from each env's start states (Hydra overrides, configs/skills.yaml):
 
-    python -m robo_offline.skills.evaluate --episodes 100 --noise 0.0 0.1
+    python -m robo_offline.skills.evaluate episodes=100 'noise=[0,0.1]' 'only=[grasp,lift]'
 
-Each episode: reset(seed=i), run the skill (seed=i) until it reports done or the env's horizon
-ends, record `skill.succeeded(info)`. The last rows are GoalReach's scripted reference
-(`reach_goal`, success = the env's own rule) per goal family, at the evaluation's 100 steps. `lift` starts from the state a noise-free
-`grasp(lift=False)` leaves (object held on the table).
+Each episode is `robo_offline.skills.rollout.run_skill_episode` from seed i: the skill (seed i) until
+it reports done or the env's horizon ends, then `skill.succeeded(info)`; `lift` starts from a held
+object. The last rows are GoalReach's scripted reference (`reach_goal`, success = the env's own
+rule) per goal family, at the evaluation's 100 steps.
 """
 from __future__ import annotations
 
-import argparse
+import sys
 import time
 
-import gymnasium as gym
-import numpy as np
-
 import robo_offline  # noqa: F401  (registers the envs)
-from robo_offline.skills import make_skill
+from robo_offline.envs import make_env
+from robo_offline.errors import UserError
+from robo_offline.skills import SKILLS
+from robo_offline.skills.rollout import run_skill_episode
 
 # (skill, env id, start, skill kwargs[, env kwargs]): each at least 0.9 without noise (tests/test_skills.py)
 CASES = [
@@ -40,50 +40,33 @@ REFERENCES = [("reach_goal", "robo_offline/GoalReach-v1", "random", {}, {"family
               for family in ("drawer", "object", "both")]
 
 
-def run_episode(env, skill_name: str, seed: int, noise: float, **kwargs) -> tuple[bool, int]:
-    obs, info = env.reset(seed=seed)
-    horizon = env.spec.max_episode_steps
-    t = 0
-    if skill_name == "lift":
-        pre = make_skill("grasp", noise=0.0, seed=seed, lift=False)
-        pre.reset(obs, info)
-        while not pre.done and t < horizon:
-            obs, _, _, _, info = env.step(pre.act(obs, info))
-            t += 1
-    skill = make_skill(skill_name, noise=noise, seed=seed, **kwargs)
-    skill.reset(obs, info)
-    while t < horizon:
-        obs, _, _, _, info = env.step(skill.act(obs, info))
-        t += 1
-        if skill.done:
-            break
-    return bool(skill.succeeded(info)), t
-
-
 def success_rate(skill_name: str, env_id: str, start: str | None, episodes: int, noise: float,
                  first_seed: int = 0, env_kwargs: dict | None = None, **kwargs) -> float:
-    env = gym.make(env_id, **({} if start is None else {"start": start}), **(env_kwargs or {}))
+    env = make_env(env_id, {**({} if start is None else {"start": start}), **(env_kwargs or {})})
     try:
-        wins = sum(run_episode(env, skill_name, first_seed + i, noise, **kwargs)[0] for i in range(episodes))
+        wins = sum(run_skill_episode(env, skill_name, first_seed + i, noise, **kwargs)[0] for i in range(episodes))
     finally:
         env.close()
     return wins / episodes
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--episodes", type=int, default=100)
-    ap.add_argument("--noise", type=float, nargs="+", default=[0.0, 0.1])
-    ap.add_argument("--only", nargs="*", default=None, help="skill names")
-    args = ap.parse_args()
-    print("| skill | env | start | " + " | ".join(f"noise {n}" for n in args.noise) + " |")
-    print("| --- | --- | --- | " + " | ".join("---" for _ in args.noise) + " |")
+def run(cfg) -> None:
+    """Print the Markdown table of the env cards: one row per case, one column per noise level."""
+    noises = [float(n) for n in cfg.noise]
+    only = list(cfg.only) if cfg.only is not None else None
+    if cfg.episodes < 1 or not noises:
+        raise UserError(f"episodes={cfg.episodes} noise={noises}: need at least one episode and one noise level")
+    unknown = sorted(set(only or []) - set(SKILLS))
+    if unknown:
+        raise UserError(f"only={unknown}: unknown skill names; choose from {sorted(SKILLS)}")
+    print("| skill | env | start | " + " | ".join(f"noise {n}" for n in noises) + " |")
+    print("| --- | --- | --- | " + " | ".join("---" for _ in noises) + " |")
     for skill, env_id, start, kw, *env_kwargs in CASES + REFERENCES:
-        if args.only and skill not in args.only:
+        if only and skill not in only:
             continue
         t0 = time.perf_counter()
         env_kw = env_kwargs[0] if env_kwargs else {}
-        rates = [success_rate(skill, env_id, start, args.episodes, n, env_kwargs=env_kw, **kw) for n in args.noise]
+        rates = [success_rate(skill, env_id, start, cfg.episodes, n, env_kwargs=env_kw, **kw) for n in noises]
         cells = " | ".join(f"{r:.2f}" for r in rates)
         where = f"{start} {env_kw}" if env_kw else start
         print(f"| {skill} | {env_id.split('/')[1]} | {where} | {cells} |  <!-- {time.perf_counter() - t0:.0f}s -->",
@@ -91,5 +74,6 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    np.set_printoptions(precision=3)
-    main()
+    from robo_offline.cli import run_hydra_app
+
+    run_hydra_app("python -m robo_offline.skills.evaluate", "skills", run, sys.argv[1:])

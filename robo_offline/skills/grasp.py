@@ -26,46 +26,50 @@ def grasp_tcp_z(info) -> float:
     return max(float(info["grasp_pos"][2]) + 0.008, bottom + 0.042)
 
 
-def grasp_phases(skill: Skill, info, lift: bool, lift_height: float) -> list[Phase]:
-    skill.grasp_yaw = float(info["grasp_yaw"])
-    yaw = skill.grasp_yaw
+class GraspingSkill(Skill):
+    """A skill that may grasp the object first (grasp, place). Its per-episode grasp state,
+    `grasp_yaw` and `lift_from` (where the lift starts, known only once the fingers close), is
+    set afresh by `grasp_phases`, which `build` calls on every reset."""
 
-    def above(i):
-        g = i["grasp_pos"]
-        return np.array([g[0], g[1], grasp_tcp_z(i) + 0.09]), yaw, OPEN
+    def grasp_phases(self, info, lift: bool, lift_height: float) -> list[Phase]:
+        self.grasp_yaw = yaw = float(info["grasp_yaw"])
+        self.lift_from = None
 
-    def down(i):
-        g = i["grasp_pos"]
-        return np.array([g[0], g[1], grasp_tcp_z(i)]), yaw, OPEN
+        def above(i):
+            g = i["grasp_pos"]
+            return np.array([g[0], g[1], grasp_tcp_z(i) + 0.09]), yaw, OPEN
 
-    def close(i):
-        e = i["ee_pos"]
-        return np.array([e[0], e[1], grasp_tcp_z(i)]), yaw, CLOSE
+        def down(i):
+            g = i["grasp_pos"]
+            return np.array([g[0], g[1], grasp_tcp_z(i)]), yaw, OPEN
 
-    def orient(i):
-        e = np.array(i["ee_pos"], dtype=np.float64)
-        return np.array([e[0], e[1], max(e[2], above(i)[0][2])]), yaw, OPEN
+        def close(i):
+            e = i["ee_pos"]
+            return np.array([e[0], e[1], grasp_tcp_z(i)]), yaw, CLOSE
 
-    phases = [
-        # turn the gripper to the grasp yaw before travelling, so open fingers sweep nothing
-        Phase("orient", orient, lambda i, t: near(i, i["ee_pos"], 1.0, yaw, 0.35), 8),
-        Phase("approach", above, lambda i, t: near(i, above(i)[0], 0.012, yaw, 0.08), 30),
-        Phase("descend", down, lambda i, t: near(i, down(i)[0], 0.006), 10),
-        Phase("close", close, lambda i, t: t >= 2 and bool(i["object_grasped"]), 6),
-    ]
-    if lift:
-        def up(i):
-            e = skill._lift_from if hasattr(skill, "_lift_from") else None
-            if e is None:
-                skill._lift_from = np.array(i["ee_pos"], dtype=np.float64)
-                e = skill._lift_from
-            return np.array([e[0], e[1], max(e[2] + lift_height, CARRY_Z)]), yaw, CLOSE
+        def orient(i):
+            e = np.array(i["ee_pos"], dtype=np.float64)
+            return np.array([e[0], e[1], max(e[2], above(i)[0][2])]), yaw, OPEN
 
-        phases.append(Phase("lift", up, lambda i, t: t >= 1 and near(i, up(i)[0], 0.012), 10))
-    return phases
+        phases = [
+            # turn the gripper to the grasp yaw before travelling, so open fingers sweep nothing
+            Phase("orient", orient, lambda i, t: near(i, i["ee_pos"], 1.0, yaw, 0.35), 8),
+            Phase("approach", above, lambda i, t: near(i, above(i)[0], 0.012, yaw, 0.08), 30),
+            Phase("descend", down, lambda i, t: near(i, down(i)[0], 0.006), 10),
+            Phase("close", close, lambda i, t: t >= 2 and bool(i["object_grasped"]), 6),
+        ]
+        if lift:
+            def up(i):
+                if self.lift_from is None:
+                    self.lift_from = np.array(i["ee_pos"], dtype=np.float64)
+                e = self.lift_from
+                return np.array([e[0], e[1], max(e[2] + lift_height, CARRY_Z)]), yaw, CLOSE
+
+            phases.append(Phase("lift", up, lambda i, t: t >= 1 and near(i, up(i)[0], 0.012), 10))
+        return phases
 
 
-class Grasp(Skill):
+class Grasp(GraspingSkill):
     name = "grasp"
 
     def __init__(self, noise: float = 0.1, seed: int | None = None, lift: bool = True, lift_height: float = 0.12):
@@ -75,8 +79,7 @@ class Grasp(Skill):
 
     def build(self, info):
         self.start_z = float(info["object_pos"][2])
-        self.__dict__.pop("_lift_from", None)
-        return grasp_phases(self, info, self.lift, self.lift_height)
+        return self.grasp_phases(info, self.lift, self.lift_height)
 
     def succeeded(self, info):
         if not info["object_grasped"]:
@@ -105,7 +108,7 @@ def in_tray(xy) -> bool:
     return bool(np.all(np.abs(np.asarray(xy[:2]) - L.TRAY_POS[:2]) < L.TRAY_HALF))
 
 
-class Place(Skill):
+class Place(GraspingSkill):
     name = "place"
 
     def __init__(self, noise: float = 0.1, seed: int | None = None, target=None):
@@ -115,8 +118,7 @@ class Place(Skill):
     def build(self, info):
         self.target = L.TRAY_POS[:2].copy() if self.target_arg is None else self.target_arg.copy()
         surface = L.TRAY_FLOOR if in_tray(self.target) else 0.0
-        self.__dict__.pop("_lift_from", None)
-        phases = [] if info["object_grasped"] else grasp_phases(self, info, True, 0.1)
+        phases = [] if info["object_grasped"] else self.grasp_phases(info, True, 0.1)
         tx, ty = self.target
 
         def carry(i):
