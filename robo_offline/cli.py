@@ -50,6 +50,10 @@ def main(argv: list[str] | None = None) -> None:
 
     config_name, module_name = COMMANDS[command]
     module = importlib.import_module(module_name)
+    renamed = module.renamed_agent_overrides(argv) if command == "train" else []
+    if renamed:  # Hydra would reject them as unknown keys without naming the new ones
+        print(f"robo-offline train: error: agent keys were renamed: {', '.join(renamed)}", file=sys.stderr)
+        raise SystemExit(1)
 
     @hydra.main(version_base="1.3", config_path=str(CONFIGS_DIR), config_name=config_name)
     def app(cfg) -> None:
