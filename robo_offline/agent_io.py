@@ -10,8 +10,10 @@ from robo_offline.errors import UserError
 
 def agent_from_checkpoint(path: Path | str, device: str = "auto"):
     """Returns (agent, checkpoint payload). The agent's config and shapes come from the file; an
-    obs=features agent comes wrapped with its frozen encoder, so it acts on camera observations."""
+    obs=features agent comes wrapped with its frozen encoder, so it acts on camera observations.
+    A checkpoint saved before the learning rates were renamed (e.g. `q_lr`) loads as well."""
     from robo_offline.algos import make_agent
+    from robo_offline.algos.config import with_current_names
 
     payload = load_checkpoint(path)
     agent = make_agent(
@@ -19,7 +21,7 @@ def agent_from_checkpoint(path: Path | str, device: str = "auto"):
         image_shape=None if payload["image_shape"] is None else tuple(payload["image_shape"]),
         state_dim=int(payload["state_dim"]),
         action_dim=int(payload["action_dim"]),
-        cfg=dict(payload["agent_config"]),
+        cfg=with_current_names(payload["agent_config"]),
         device=resolve_device(device),
     )
     try:

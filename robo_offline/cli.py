@@ -50,7 +50,12 @@ def main(argv: list[str] | None = None) -> None:
         print(f"robo-offline: unknown command {command!r}. {_usage()}", file=sys.stderr)
         raise SystemExit(2)
     config_name, module_name = COMMANDS[command]
-    run_hydra_app(f"robo-offline {command}", config_name, importlib.import_module(module_name).run, argv)
+    module = importlib.import_module(module_name)
+    renamed = module.renamed_agent_overrides(argv) if command == "train" else []
+    if renamed:  # Hydra would reject them as unknown keys without naming the new ones
+        print(f"robo-offline train: error: agent keys were renamed: {', '.join(renamed)}", file=sys.stderr)
+        raise SystemExit(1)
+    run_hydra_app(f"robo-offline {command}", config_name, module.run, argv)
 
 
 def run_hydra_app(label: str, config_name: str, run: Callable[[DictConfig], None], overrides: list[str]) -> None:

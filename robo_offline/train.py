@@ -18,6 +18,8 @@ import torch
 from omegaconf import DictConfig, OmegaConf
 from tqdm import tqdm
 
+from robo_offline.algos import agent_class, make_agent, register_agent_configs
+from robo_offline.algos.config import renamed_keys
 from robo_offline.checkpoint import capture_rng_state, load_checkpoint, restore_rng_state, save_checkpoint
 from robo_offline.device import resolve_device
 from robo_offline.envs import env_argument_errors, env_spaces, make_env
@@ -25,6 +27,8 @@ from robo_offline.errors import UserError
 from robo_offline.evaluate import evaluate_policy, evaluation_families
 from robo_offline.logger import EVAL_COLUMNS, MetricsLogger
 from robo_offline.representation import FeaturePolicy
+
+register_agent_configs()  # before Hydra composes: configs/agent/*.yaml start from these nodes
 
 
 def seed_everything(seed: int) -> None:
@@ -139,31 +143,40 @@ def same_representation(a: dict | None, b: dict) -> bool:
 
 
 def agent_config(cfg: DictConfig) -> dict:
-    """configs/agent/<name>.yaml, then the experiment's `agent_defaults` for the keys this agent
-    has (e.g. smaller MLPs for obs=state), then `agent_defaults.<agent name>` (keys for that agent
-    alone, e.g. CQL's target rate where IQL has a key of the same name), then the command line's
+    """The agent's config dataclass defaults with configs/agent/<name>.yaml over them (Hydra's
+    `agent` group), then the experiment's `agent_defaults` for the keys this agent has (e.g.
+    smaller MLPs for obs=state), then `agent_defaults.<agent name>` (keys for that agent alone,
+    e.g. CQL's target rate where IQL has a key of the same name), then the command line's
     `agent.*` overrides."""
     from hydra.core.hydra_config import HydraConfig
 
-    from robo_offline.algos import agent_class
-
     agent = OmegaConf.to_container(cfg.agent, resolve=True)
-    fields = {f.name for f in dataclasses.fields(agent_class(agent["name"]).config_cls)}
+    config_cls = agent_class(agent["name"]).config_cls
+    fields = {f.name for f in dataclasses.fields(config_cls)}
     defaults = OmegaConf.to_container(cfg.experiment.get("agent_defaults") or OmegaConf.create({}), resolve=True)
     own = defaults.get(agent["name"]) or {}
+    renamed = renamed_keys([*defaults, *own])
+    if renamed:
+        raise UserError(f"experiment.agent_defaults uses old key names: {', '.join(renamed)}")
     unknown = sorted(set(own) - fields)
     if unknown:
         raise UserError(f"experiment.agent_defaults.{agent['name']} has keys {unknown} that agent={agent['name']} "
-                        f"does not know; its keys are in configs/agent/{agent['name']}.yaml")
+                        f"does not know; its keys are the fields of {config_cls.__name__} ({config_cls.__module__})")
     cli = [o.lstrip("+") for o in HydraConfig.get().overrides.task if o.lstrip("+").startswith("agent.")]
     from_cli = OmegaConf.to_container(OmegaConf.from_dotlist(cli)).get("agent", {}) if cli else {}
     return {**agent, **{k: v for k, v in defaults.items() if k in fields}, **own, **from_cli}
 
 
+def renamed_agent_overrides(overrides: list[str]) -> list[str]:
+    """'old -> new' for each command-line `agent.<old key>=...`: Hydra itself would only say that
+    the key is not in the agent's config."""
+    keys = [override.lstrip("~+").split("=", 1)[0] for override in overrides]
+    return renamed_keys(key[len("agent."):] for key in keys if key.startswith("agent."))
+
+
 def run(cfg: DictConfig) -> None:
     from hydra.core.hydra_config import HydraConfig
 
-    from robo_offline.algos import make_agent
     from robo_offline.plots import plot_learning_curve
 
     if cfg.steps < 1 or cfg.batch_size < 1:

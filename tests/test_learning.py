@@ -32,7 +32,7 @@ def grasp_buffer(tmp_path_factory):
 def test_bc_on_state_learns_the_grasp_from_the_task_start(grasp_buffer, one_thread):
     torch.manual_seed(0)
     agent = make_agent("bc", None, grasp_buffer.state_dim, grasp_buffer.action_dim,
-                       {"actor_hidden": [256, 256, 256], "lr": 1e-3, "augment": False})
+                       {"actor_hidden": [256, 256, 256], "actor_lr": 1e-3, "augment": False})
     gen = torch.Generator().manual_seed(0)
     first = agent.update(grasp_buffer.sample(256, generator=gen))["actor_loss"].item()
     for _ in range(STEPS - 1):

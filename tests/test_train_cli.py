@@ -244,7 +244,7 @@ def test_joblib_sweep_runs_seeds_in_parallel_resumes_in_place_and_feeds_results(
 
 def test_non_finite_loss_stops_saves_and_reports_the_step(store, tmp_path):
     run_dir = tmp_path / "nan"
-    proc = cli(store, *train_args(run_dir, "agent=bc", "agent.lr=1e30", "steps=20", "log_every=1"), check=False)
+    proc = cli(store, *train_args(run_dir, "agent=bc", "agent.actor_lr=1e30", "steps=20", "log_every=1"), check=False)
     assert proc.returncode == 1
     assert "non-finite" in proc.stderr and "Traceback" not in proc.stderr
     step = int(re.search(r"at step (\d+)", proc.stderr).group(1))

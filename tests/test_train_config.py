@@ -1,16 +1,23 @@
-"""How `train` assembles an agent's config: agent YAML < experiment.agent_defaults (shared keys)
-< agent_defaults.<agent name> < command-line `agent.*` overrides."""
+"""How `train` assembles an agent's config: the agent's dataclass defaults < its YAML <
+experiment.agent_defaults (shared keys) < agent_defaults.<agent name> < command-line `agent.*`
+overrides; and what happens to keys that are unknown, mistyped or renamed."""
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 
 import pytest
+import yaml
 from hydra import compose, initialize_config_dir
 from hydra.core.hydra_config import HydraConfig
+from hydra.errors import ConfigCompositionException
 
+from robo_offline.algos import AGENTS, agent_class
+from robo_offline.algos.config import AgentConfig, build_config, with_current_names
+from robo_offline.cli import main as cli_main
 from robo_offline.errors import UserError
-from robo_offline.train import agent_config
+from robo_offline.train import agent_config, renamed_agent_overrides
 
 CONFIGS = str(Path(__file__).resolve().parents[1] / "configs")
 
@@ -40,6 +47,45 @@ def test_command_line_wins_over_every_default():
 def test_unknown_per_agent_key_is_named():
     with pytest.raises(UserError, match=r"agent_defaults.cql has keys \['taw'\]"):
         composed("agent=cql", "+experiment.agent_defaults.cql.taw=0.02")
+
+
+@pytest.mark.parametrize("name", sorted(AGENTS))
+def test_agent_yaml_sets_only_what_differs_from_the_shared_dataclass(name):
+    """configs/agent/<name>.yaml starts from the dataclass Hydra holds, so `agent=<name>` composes to
+    the code's defaults plus the keys the YAML sets, each of which must differ from its default."""
+    cls = agent_class(name).config_cls
+    assert issubclass(cls, AgentConfig)
+    own = yaml.safe_load(Path(CONFIGS, "agent", f"{name}.yaml").read_text())
+    own.pop("defaults")
+    defaults = dataclasses.asdict(cls())
+    assert all(own[key] != defaults[key] for key in own), f"{name}.yaml restates defaults"
+    assert build_config(cls, composed(f"agent={name}"), name) == build_config(cls, own, name)
+
+
+def test_agent_overrides_are_checked_against_the_dataclass():
+    with pytest.raises(ConfigCompositionException, match="agent.taw"):
+        composed("agent=cql", "agent.taw=0.02")
+    with pytest.raises(ConfigCompositionException, match="agent.tau=fast"):
+        composed("agent=cql", "agent.tau=fast")
+    with pytest.raises(ValueError, match=r"unknown cql config key\(s\) \['taw'\]"):  # `+` gets past Hydra
+        build_config(agent_class("cql").config_cls, composed("agent=cql", "+agent.taw=0.02"), "cql")
+
+
+def test_old_learning_rate_names_fail_naming_the_new_ones(capsys):
+    assert renamed_agent_overrides(["agent=cql", "agent.policy_lr=1e-3", "+agent.q_lr=1e-3,3e-4", "seed=0"]) == \
+        ["policy_lr -> actor_lr", "q_lr -> critic_lr"]
+    with pytest.raises(SystemExit):
+        cli_main(["train", "agent=bc", "agent.lr=1e-3"])
+    assert "agent keys were renamed: lr -> actor_lr" in capsys.readouterr().err
+    with pytest.raises(UserError, match="old key names: v_lr -> value_lr"):
+        composed("agent=iql", "+experiment.agent_defaults.iql.v_lr=1e-3")
+
+
+def test_configs_saved_with_the_old_names_still_build():
+    """Checkpoints keep the config they were trained with (robo_offline/pretrained/*.pt has `q_lr`)."""
+    old = {"policy_lr": 1e-3, "q_lr": 2e-3, "tau": 0.02}
+    cfg = build_config(agent_class("cql").config_cls, with_current_names(old), "cql")
+    assert (cfg.actor_lr, cfg.critic_lr, cfg.tau) == (1e-3, 2e-3, 0.02)
 
 
 def test_a_sweep_job_runs_in_the_dir_of_the_same_single_run():

@@ -15,36 +15,19 @@ from dataclasses import dataclass
 import torch
 
 from robo_offline.algos.base import Agent
+from robo_offline.algos.config import TaskCriticConfig
 from robo_offline.nets import GaussianPolicy
 
 WEIGHTINGS = ("softmax", "exp")
 
 
 @dataclass
-class AWACConfig:
-    encoder: str = "cog"
-    layout: str = "shared"
-    drq_feature_dim: int = 50
-    num_qs: int = 2
-    q_hidden: tuple = (1024, 512, 256)
-    actor_hidden: tuple = (1024, 512, 256, 256, 256, 256)
-    min_log_std: float = -5.0
-    max_log_std: float = 2.0
-    batch_size: int = 256
-    actor_lr: float = 3e-4
-    q_lr: float = 3e-4
-    gamma: float = 0.99
-    tau: float = 5e-3
-    reward_scale: float = 1.0
+class AWACConfig(TaskCriticConfig):
+    name: str = "awac"
     lam: float = 1.0  # advantage temperature lambda
     weights: str = "softmax"  # "softmax" (batch-normalised, rlkit) or "exp" (clipped)
     max_weight: float = 100.0
     num_value_actions: int = 1  # policy samples to estimate V(s) = E_pi Q(s, a)
-    augment: bool = True
-    aug_pad: int = 4
-    precision: str = "fp32"
-    channels_last: bool = True
-    compile: str = "none"
 
 
 class AWACAgent(Agent):
@@ -61,7 +44,7 @@ class AWACAgent(Agent):
 
     def _make_optimizers(self) -> None:
         cfg = self.cfg
-        self.optimizers = {"critic": self.adam(self.critic_parameters(), cfg.q_lr),
+        self.optimizers = {"critic": self.adam(self.critic_parameters(), cfg.critic_lr),
                            "actor": self.adam(self.actor_parameters(), cfg.actor_lr)}
 
     def compute_losses(self, batch: dict[str, torch.Tensor]):

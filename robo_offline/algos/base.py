@@ -1,5 +1,5 @@
-"""What every agent shares: config parsing, the update wrapper (eager, torch.compile or one CUDA
-graph), `act`, checkpoints, Polyak averaging and precision. The maths of each algorithm lives in
+"""What every agent shares: the update wrapper (eager, torch.compile or one CUDA graph), `act`,
+checkpoints, Polyak averaging and precision (the config's shared fields: config.py). The maths of each algorithm lives in
 its own file (`cql.py`, `bc.py`, `iql.py`, `awac.py`, and the goal-conditioned `gcql.py`, `gcbc.py`,
 `gciql.py`), in one `compute_losses` method read top to bottom.
 
@@ -22,56 +22,13 @@ import numpy as np
 import torch
 from torch import nn
 
+from robo_offline.algos.config import build_config
 from robo_offline.augment import random_shift
 from robo_offline.nets import QEnsemble, make_encoder
 from robo_offline.nets.obs import obs_to_batch
 
-COMPILE_MODES = ("none", "compile", "cudagraph", "compile+cudagraph")
-PRECISIONS = ("auto", "fp32", "bf16")
-LAYOUTS = ("shared", "cog")
 # the networks `act` reads (the actor reads the critic's encoder in the shared layout)
 ACTING_NETS = ("actor", "actor_encoder", "critic_encoder")
-
-
-def build_config(config_cls: type, cfg: Any, agent_name: str):
-    """A config dataclass from a dataclass, a dict (Hydra's `agent` group) or None (defaults).
-
-    A dict may carry `name` (must be this agent's); any key that is not a field is an error
-    listing the valid keys. Lists become tuples where the default is a tuple.
-    """
-    if cfg is None:
-        return config_cls()
-    if isinstance(cfg, config_cls):
-        return cfg
-    if dataclasses.is_dataclass(cfg):
-        cfg = dataclasses.asdict(cfg)
-    if not isinstance(cfg, dict):
-        try:  # an omegaconf DictConfig
-            from omegaconf import OmegaConf
-
-            cfg = OmegaConf.to_container(cfg, resolve=True)
-        except Exception as exc:  # noqa: BLE001
-            raise TypeError(f"agent config must be a dict or {config_cls.__name__}, got {type(cfg)}") from exc
-    cfg = dict(cfg)
-    name = cfg.pop("name", agent_name)
-    if name != agent_name:
-        raise ValueError(f"config is for agent {name!r} but was given to agent {agent_name!r}")
-    fields = {f.name: f for f in dataclasses.fields(config_cls)}
-    unknown = sorted(set(cfg) - set(fields))
-    if unknown:
-        raise ValueError(
-            f"unknown {agent_name} config key(s) {unknown}; valid keys: {', '.join(sorted(fields))} "
-            f"(see configs/agent/{agent_name}.yaml)"
-        )
-    defaults = config_cls()
-    for key, value in cfg.items():
-        if isinstance(getattr(defaults, key), tuple) and isinstance(value, list):
-            cfg[key] = tuple(value)
-    out = config_cls(**cfg)
-    for key, allowed in (("compile", COMPILE_MODES), ("precision", PRECISIONS), ("layout", LAYOUTS)):
-        if key in fields and getattr(out, key) not in allowed:
-            raise ValueError(f"{agent_name} config {key}={getattr(out, key)!r}; choose one of {allowed}")
-    return out
 
 
 def bf16_is_fast(device: torch.device) -> bool:
@@ -102,10 +59,10 @@ def polyak_(target: nn.Module, online: nn.Module, tau: float) -> None:
 
 
 class Agent:
-    """Base class. Subclasses set `name`, `config_cls`, build `self.nets` (an nn.ModuleDict that
-    holds every trainable network and target network), `self.optimizers` (name -> optimiser),
-    and implement `compute_losses(batch)` (and `_policy_action(batch, deterministic)` where the
-    Gaussian actor's default does not fit)."""
+    """Base class. Subclasses set `name`, `config_cls` (a dataclass inheriting one of config.py's
+    bases), build `self.nets` (an nn.ModuleDict that holds every trainable network and target
+    network), `self.optimizers` (name -> optimiser), and implement `compute_losses(batch)` (and
+    `_policy_action(batch, deterministic)` where the Gaussian actor's default does not fit)."""
 
     name: ClassVar[str] = "agent"
     config_cls: ClassVar[type]

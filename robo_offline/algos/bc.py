@@ -12,26 +12,17 @@ from dataclasses import dataclass
 import torch
 
 from robo_offline.algos.base import Agent
+from robo_offline.algos.config import AgentConfig
 from robo_offline.nets import DeterministicPolicy, GaussianPolicy, make_encoder
 
 POLICIES = ("gaussian", "tanh_gaussian", "deterministic")
 
 
 @dataclass
-class BCConfig:
-    encoder: str = "cog"
-    drq_feature_dim: int = 50
+class BCConfig(AgentConfig):
+    name: str = "bc"
     policy: str = "gaussian"  # "gaussian" | "tanh_gaussian" | "deterministic"
-    actor_hidden: tuple = (1024, 512, 256, 256, 256, 256)  # COG's policy MLP
-    min_log_std: float = -5.0
-    max_log_std: float = 2.0
-    batch_size: int = 256
-    lr: float = 1e-4  # COG's policy learning rate
-    augment: bool = True
-    aug_pad: int = 4
-    precision: str = "fp32"
-    channels_last: bool = True
-    compile: str = "none"
+    actor_lr: float = 1e-4  # COG's policy learning rate (the encoder's too)
 
 
 class BCAgent(Agent):
@@ -55,7 +46,7 @@ class BCAgent(Agent):
                                            min_log_std=cfg.min_log_std, max_log_std=cfg.max_log_std)
 
     def _make_optimizers(self) -> None:
-        self.optimizers = {"actor": self.adam(self.nets.parameters(), self.cfg.lr)}
+        self.optimizers = {"actor": self.adam(self.nets.parameters(), self.cfg.actor_lr)}
 
     def _policy_action(self, batch, deterministic):
         feat = self.nets["actor_encoder"](self.encoder_inputs(batch, augment=False)[0])

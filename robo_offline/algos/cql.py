@@ -27,27 +27,14 @@ from dataclasses import dataclass
 import torch
 
 from robo_offline.algos.base import Agent, sample_uniform_actions
+from robo_offline.algos.config import TaskCriticConfig
 from robo_offline.nets import GaussianPolicy
 
 
 @dataclass
-class CQLConfig:
-    # networks
-    encoder: str = "cog"  # "cog" (3 conv x 16 ch) or "drq" (4 conv x 32 ch + linear/LayerNorm)
-    layout: str = "shared"  # "shared": critic encoder shared, actor on detached features; "cog": own CNNs
-    drq_feature_dim: int = 50
-    num_qs: int = 2
-    q_hidden: tuple = (1024, 512, 256)  # COG's Q MLP after the conv stack
-    actor_hidden: tuple = (1024, 512, 256, 256, 256, 256)  # COG's policy CNN MLP + its 3 x 256 head
-    min_log_std: float = -5.0  # COG's floor; a lower one lets the warm start collapse the policy
-    max_log_std: float = 2.0
-    # optimisation (COG image settings)
-    batch_size: int = 256
-    policy_lr: float = 1e-4
-    q_lr: float = 3e-4
-    gamma: float = 0.99
-    tau: float = 5e-3
-    reward_scale: float = 1.0
+class CQLConfig(TaskCriticConfig):
+    name: str = "cql"
+    actor_lr: float = 1e-4  # COG's policy learning rate (also the entropy temperature's)
     # SAC part
     auto_alpha: bool = True  # entropy temperature tuned towards target_entropy (-action_dim if None)
     alpha_init: float = 1.0
@@ -64,15 +51,8 @@ class CQLConfig:
     num_actions: int = 1  # N samples of each kind in the logsumexp
     lagrange: bool = False
     target_gap: float = 5.0  # Lagrange threshold tau
-    cql_clip_diff_min: float = -math.inf  # CORL: clamp each sample's logsumexp - Q(s, a_data)
+    cql_clip_diff_min: float = -math.inf  # CORL: clamp each sample's logsumexp - Q(s, a_data); -200 in its sparse recipe
     cql_clip_diff_max: float = math.inf
-    # images
-    augment: bool = True  # random shift on s and s', training only
-    aug_pad: int = 4
-    # speed
-    precision: str = "fp32"  # critics in fp32: bf16 adds Q error of the size of a 0/1 reward (DESIGN 4b)
-    channels_last: bool = True
-    compile: str = "none"  # "none" | "compile" | "cudagraph" | "compile+cudagraph" (graphs: CUDA only)
 
 
 def cql_penalty(q_data: torch.Tensor, q_rand: torch.Tensor, q_curr: torch.Tensor, logp_curr: torch.Tensor,
@@ -110,12 +90,12 @@ class CQLAgent(Agent):
 
     def _make_optimizers(self) -> None:
         cfg, nets = self.cfg, self.nets
-        self.optimizers = {"critic": self.adam(self.critic_parameters(), cfg.q_lr),
-                           "actor": self.adam(self.actor_parameters(), cfg.policy_lr)}
+        self.optimizers = {"critic": self.adam(self.critic_parameters(), cfg.critic_lr),
+                           "actor": self.adam(self.actor_parameters(), cfg.actor_lr)}
         if cfg.auto_alpha:
-            self.optimizers["alpha"] = self.adam([nets["scalars"]["log_alpha"]], cfg.policy_lr)
+            self.optimizers["alpha"] = self.adam([nets["scalars"]["log_alpha"]], cfg.actor_lr)
         if cfg.lagrange:
-            self.optimizers["alpha_prime"] = self.adam([nets["scalars"]["log_alpha_prime"]], cfg.q_lr)
+            self.optimizers["alpha_prime"] = self.adam([nets["scalars"]["log_alpha_prime"]], cfg.critic_lr)
 
     def compute_losses(self, batch: dict[str, torch.Tensor]):
         cfg, nets = self.cfg, self.nets

@@ -11,26 +11,17 @@ from dataclasses import dataclass, field
 import torch
 
 from robo_offline.algos.base import Agent
+from robo_offline.algos.config import AgentConfig
 from robo_offline.algos.goals import GoalConditioned, check_goal_mix, with_goal
 from robo_offline.nets import GaussianPolicy, make_encoder
 
 
 @dataclass
-class GCBCConfig:
-    encoder: str = "cog"
-    drq_feature_dim: int = 50
+class GCBCConfig(AgentConfig):
+    name: str = "gcbc"
     actor_hidden: tuple = (1024, 512, 256)
-    min_log_std: float = -5.0
-    max_log_std: float = 2.0
-    batch_size: int = 256
-    actor_lr: float = 3e-4
     goal_mix: dict = field(default_factory=lambda: {"geometric": 1.0})  # goals the episode itself reaches
     geometric_p: float = 0.05
-    augment: bool = True
-    aug_pad: int = 4
-    precision: str = "fp32"
-    channels_last: bool = True
-    compile: str = "none"
 
 
 class GCBCAgent(GoalConditioned, Agent):

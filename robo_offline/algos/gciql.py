@@ -16,37 +16,24 @@ from dataclasses import dataclass, field
 import torch
 
 from robo_offline.algos.base import Agent
+from robo_offline.algos.config import CriticConfig
 from robo_offline.algos.goals import GoalConditioned, check_goal_mix, with_goal
 from robo_offline.algos.iql import expectile_loss
 from robo_offline.nets import ValueHead
 
 
 @dataclass
-class GCIQLConfig:
-    encoder: str = "cog"
-    drq_feature_dim: int = 50
-    num_qs: int = 2
-    q_hidden: tuple = (1024, 512, 256)
-    v_hidden: tuple = (1024, 512, 256)
+class GCIQLConfig(CriticConfig):
+    name: str = "gciql"
     actor_hidden: tuple = (1024, 512, 256)
-    min_log_std: float = -5.0
-    max_log_std: float = 2.0
-    batch_size: int = 256
-    actor_lr: float = 3e-4
-    q_lr: float = 3e-4
-    v_lr: float = 3e-4
-    gamma: float = 0.99
-    tau: float = 5e-3
+    v_hidden: tuple = (1024, 512, 256)
+    value_lr: float = 3e-4
+    # hindsight goals: fractions of geometric | future | final (same episode), random (another episode)
     goal_mix: dict = field(default_factory=lambda: {"geometric": 0.8, "random": 0.2})
     geometric_p: float = 0.05
     expectile: float = 0.9  # the IQL paper's setting for sparse goal-reaching rewards
     beta: float = 10.0
     max_weight: float = 100.0
-    augment: bool = True
-    aug_pad: int = 4
-    precision: str = "fp32"
-    channels_last: bool = True
-    compile: str = "none"
 
 
 class GCIQLAgent(GoalConditioned, Agent):
@@ -61,8 +48,8 @@ class GCIQLAgent(GoalConditioned, Agent):
 
     def _make_optimizers(self) -> None:
         cfg = self.cfg
-        self.optimizers = {"critic": self.adam(self.critic_parameters(), cfg.q_lr),
-                           "value": self.adam(self.nets["value"].parameters(), cfg.v_lr),
+        self.optimizers = {"critic": self.adam(self.critic_parameters(), cfg.critic_lr),
+                           "value": self.adam(self.nets["value"].parameters(), cfg.value_lr),
                            "actor": self.adam(self.nets["actor"].parameters(), cfg.actor_lr)}
 
     def compute_losses(self, batch: dict[str, torch.Tensor]):

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 import torch
 
 from robo_offline.algos.base import Agent, sample_uniform_actions
+from robo_offline.algos.config import CriticConfig
 from robo_offline.algos.cql import cql_penalty
 from robo_offline.algos.goals import GoalConditioned, check_goal_mix, with_goal
 
@@ -35,20 +36,10 @@ CONSERVATIVE_TERMS = ("negatives", "cql")
 
 
 @dataclass
-class GCQLConfig:
-    encoder: str = "cog"
-    drq_feature_dim: int = 50
-    num_qs: int = 2
-    q_hidden: tuple = (1024, 512, 256)
+class GCQLConfig(CriticConfig):
+    name: str = "gcql"
     actor_hidden: tuple = (1024, 512, 256)
-    min_log_std: float = -5.0
-    max_log_std: float = 2.0
-    batch_size: int = 256
-    actor_lr: float = 3e-4
-    q_lr: float = 3e-4
-    gamma: float = 0.99
-    tau: float = 5e-3
-    # hindsight relabelling
+    # hindsight relabelling: goal_mix fractions of geometric | future | final (same episode), random (another)
     goal_mix: dict = field(default_factory=lambda: {"geometric": 0.8, "random": 0.2})
     geometric_p: float = 0.05  # mean offset 20 steps, clipped at the episode's end
     chaining: bool = True  # bootstrap through goals from other episodes (False: reward-only targets)
@@ -61,12 +52,6 @@ class GCQLConfig:
     beta: float = 100.0  # inverse temperature of the advantage weights: with 0/1 rewards a step is worth ~0.01
                          #   of Q, so 10 barely discriminates (GoalReach state, seed 0: 0.24 at 10, 0.41 at 100)
     max_weight: float = 100.0
-    # images
-    augment: bool = True
-    aug_pad: int = 4
-    precision: str = "fp32"
-    channels_last: bool = True
-    compile: str = "none"
 
 
 class GCQLAgent(GoalConditioned, Agent):
@@ -84,7 +69,7 @@ class GCQLAgent(GoalConditioned, Agent):
 
     def _make_optimizers(self) -> None:
         cfg = self.cfg
-        self.optimizers = {"critic": self.adam(self.critic_parameters(), cfg.q_lr),
+        self.optimizers = {"critic": self.adam(self.critic_parameters(), cfg.critic_lr),
                            "actor": self.adam(self.nets["actor"].parameters(), cfg.actor_lr)}
 
     def compute_losses(self, batch: dict[str, torch.Tensor]):

@@ -16,36 +16,19 @@ from dataclasses import dataclass
 import torch
 
 from robo_offline.algos.base import Agent
+from robo_offline.algos.config import TaskCriticConfig
 from robo_offline.nets import GaussianPolicy, ValueHead
 
 
 @dataclass
-class IQLConfig:
-    encoder: str = "cog"
-    layout: str = "shared"
-    drq_feature_dim: int = 50
-    num_qs: int = 2
-    q_hidden: tuple = (1024, 512, 256)
+class IQLConfig(TaskCriticConfig):
+    name: str = "iql"
     v_hidden: tuple = (1024, 512, 256)
-    actor_hidden: tuple = (1024, 512, 256, 256, 256, 256)
-    min_log_std: float = -5.0
-    max_log_std: float = 2.0
-    batch_size: int = 256
-    actor_lr: float = 3e-4
-    q_lr: float = 3e-4
-    v_lr: float = 3e-4
-    gamma: float = 0.99
-    tau: float = 5e-3
-    reward_scale: float = 1.0
+    value_lr: float = 3e-4
     reward_bias: float = 0.0  # r * reward_scale + reward_bias; -1 for sparse 0/1 tasks (IQL's antmaze setting)
     expectile: float = 0.7  # 0.9 for sparse goal-reaching rewards
     beta: float = 3.0  # inverse temperature of the advantage weights
     max_weight: float = 100.0
-    augment: bool = True
-    aug_pad: int = 4
-    precision: str = "fp32"
-    channels_last: bool = True
-    compile: str = "none"
 
 
 def expectile_loss(diff: torch.Tensor, expectile: float) -> torch.Tensor:
@@ -69,8 +52,8 @@ class IQLAgent(Agent):
     def _make_optimizers(self) -> None:
         cfg = self.cfg
         self.optimizers = {
-            "critic": self.adam(self.critic_parameters(), cfg.q_lr),
-            "value": self.adam(self.nets["value"].parameters(), cfg.v_lr),
+            "critic": self.adam(self.critic_parameters(), cfg.critic_lr),
+            "value": self.adam(self.nets["value"].parameters(), cfg.value_lr),
             "actor": self.adam(self.actor_parameters(), cfg.actor_lr),
         }
 
