@@ -49,15 +49,12 @@ from robo_offline.augment import random_shift
 from robo_offline.data.goal_rules import GoalRule, dataset_goal_rule, resolve_goal_rule
 from robo_offline.data.reader import EpisodeArrays, iter_frames, read_episodes
 from robo_offline.data.recipes import plain_dict
+from robo_offline.device import resolve_device
 from robo_offline.errors import UserError
 
 REWARD_MODES = ("none", "sparse", "from_info")
 REWARD_ALIASES = {"zero": "none"}  # module docstring
 GOAL_STRATEGIES = ("future", "geometric", "random", "final")
-
-
-def default_device() -> torch.device:
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
 def split_counts(weights: Sequence[float], total: int) -> list[int]:
@@ -93,7 +90,7 @@ class ReplayBuffer:
         """`parts` as `read_episodes` returns them, with or without frames: frames not read are
         streamed from the files (`iter_frames`). `images=False`: a state-only buffer, no frames.
         `goal_rule`: decides "goal reached" instead of the rule the datasets name."""
-        self.device = torch.device(device) if device is not None else default_device()
+        self.device = torch.device(device) if device is not None else resolve_device("auto")
         self.augment, self.pad, self.same_shift = bool(augment), int(pad), bool(same_shift)
         self.terminate_on_goal = bool(terminate_on_goal)
 

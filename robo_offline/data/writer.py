@@ -155,22 +155,19 @@ def _same_file(fd: int, path: Path) -> bool:
 # env and skill construction (in workers)
 
 
-def make_env(recipe: dict, max_episode_steps: int | None = None):
-    import gymnasium as gym
-
-    import robo_offline  # noqa: F401  (registers the env ids)
+def make_recipe_env(recipe: dict, max_episode_steps: int | None = None):
+    """The recipe's env (its env_kwargs; its episode length unless `max_episode_steps` is given)."""
+    from robo_offline.envs import make_env
 
     kwargs = dict(recipe.get("env_kwargs") or {})
     steps = max_episode_steps if max_episode_steps is not None else recipe.get("max_episode_steps")
     if steps is not None:
         kwargs["max_episode_steps"] = int(steps)
     try:
-        return gym.make(recipe["env"], **kwargs)
-    except gym.error.Error as err:
-        raise UserError(
-            f"cannot make env {recipe['env']!r} for recipe {recipe['name']!r}: {err}. "
-            "Check `env`/`env_kwargs` in the recipe (configs/dataset/)."
-        ) from None
+        return make_env(recipe["env"], kwargs)
+    except UserError as err:
+        raise UserError(f"recipe {recipe['name']!r}: {err}. Check `env`/`env_kwargs` in the recipe "
+                        "(configs/dataset/).") from None
 
 
 def make_skill(recipe: dict, seed: int):
@@ -527,7 +524,7 @@ def _worker_env(recipe: dict, max_episode_steps):
         for old in _ENV_CACHE.values():
             old.close()
         _ENV_CACHE.clear()
-        _ENV_CACHE[key] = make_env(recipe, max_episode_steps)
+        _ENV_CACHE[key] = make_recipe_env(recipe, max_episode_steps)
     return _ENV_CACHE[key]
 
 
@@ -592,7 +589,7 @@ def merge_shards(plan: ShardPlan, stats: list[dict], dataset_id: str, command: s
 
 def _env_facts(plan: ShardPlan) -> dict:
     """What the metadata says about the env: its spaces and spec, and how it judges goals."""
-    env = make_env(plan.recipe, plan.max_episode_steps)
+    env = make_recipe_env(plan.recipe, plan.max_episode_steps)
     try:
         goal_tolerance = getattr(env.unwrapped, "goal_tolerance", None)
         if goal_tolerance is not None:
