@@ -1,7 +1,7 @@
-"""Evaluate a policy in its environment: success rate with a 95% confidence interval.
+"""Policy evaluation shared by the commands: rollouts in the env, success rate with a 95% Wilson interval.
 
-`robo-offline eval checkpoint=<path> episodes=<int> seed=<int>` prints a final line
-`success_rate=<float> ci95=[<lo>, <hi>] episodes=<int>` and writes per-episode results as CSV.
+`train` evaluates every `eval_every` steps, `eval` and `render` after training, `qtrace` reuses the
+evaluation seeds; all of them go through this module (commands do not import each other).
 
 Goal-conditioned envs (GoalReach) are evaluated over their goal families: the episodes are split
 evenly between `drawer`, `object` and `both` goals (unless `env_kwargs` names a family), each
@@ -19,8 +19,7 @@ import gymnasium as gym
 import numpy as np
 from tqdm import tqdm
 
-from robo_offline.envs import env_argument_errors, make_env
-from robo_offline.errors import UserError
+from robo_offline.world.envs import env_argument_errors, make_env
 
 
 def wilson_interval(successes: int, n: int, z: float = 1.959964) -> tuple[float, float]:
@@ -102,8 +101,8 @@ def evaluation_seeds(seed: int, episodes: int) -> list[int]:
 def evaluation_families(env_id: str, env_kwargs: dict) -> list[str | None]:
     """The goal families to split an evaluation over: [None] for an env that is not goal-
     conditioned, the family `env_kwargs` names, or all three."""
-    from robo_offline.tasks import TASKS
-    from robo_offline.tasks.goal_reach import GOAL_FAMILIES
+    from robo_offline.world.tasks import TASKS
+    from robo_offline.world.tasks.goal_reach import GOAL_FAMILIES
 
     with env_argument_errors(env_id, env_kwargs):
         task = TASKS.get(gym.spec(env_id).kwargs.get("task"))
@@ -136,24 +135,3 @@ def evaluate_policy(agent, env_id: str, env_kwargs: dict, episodes: int, seed: i
         first += count
     bar.close()
     return EvalResult.from_episodes(rows)
-
-
-def run(cfg) -> None:
-    from robo_offline.agent_io import agent_from_checkpoint, command_env_kwargs
-    from robo_offline.checkpoint import default_output_dir
-
-    if cfg.episodes < 1:
-        raise UserError(f"episodes={cfg.episodes}: evaluate at least one episode")
-    agent, payload = agent_from_checkpoint(cfg.checkpoint, device=cfg.device)
-    env_id, env_kwargs = payload["env_id"], command_env_kwargs(payload, cfg)
-    result = evaluate_policy(agent, env_id, env_kwargs, episodes=cfg.episodes, seed=cfg.seed,
-                             deterministic=cfg.deterministic)
-    out = Path(cfg.out) if cfg.out else default_output_dir(cfg.checkpoint, "eval")
-    kwargs_tag = "".join(f"_{key}-{value}" for key, value in env_kwargs.items() if payload["env_kwargs"].get(key) != value)
-    csv_path = out / f"episodes_seed{cfg.seed}{kwargs_tag}.csv"
-    result.write_csv(csv_path)
-    print(f"env={env_id} {env_kwargs} checkpoint={cfg.checkpoint} step={payload['step']}")
-    print(f"mean_length={result.mean_length:.1f} per-episode results: {csv_path}")
-    for family, part in result.by_family().items():
-        print(f"family={family} {part.summary_line()}")
-    print(result.summary_line())

@@ -1,37 +1,33 @@
 """`robo-offline <command> [hydra overrides]`: one Hydra app per command.
 
 Commands and the config each one starts from (in `configs/`):
-  generate  -> generate.yaml  (robo_offline.generate.run)
-  pretrain  -> pretrain.yaml  (robo_offline.pretrain.run)
-  train     -> train.yaml     (robo_offline.train.run)
-  eval      -> eval.yaml      (robo_offline.evaluate.run)
-  render    -> render.yaml    (robo_offline.render.run)
-  export    -> export.yaml    (robo_offline.export.run)
-  results   -> results.yaml   (robo_offline.results.run)
-  qtrace    -> qtrace.yaml    (robo_offline.qtrace.run)
-The skills evaluation (`python -m robo_offline.skills.evaluate`, skills.yaml) and the benchmarks
-(`python -m robo_offline.bench`, bench.yaml) take the same key=value overrides.
+  generate  -> generate.yaml  (robo_offline.commands.generate.run)
+  pretrain  -> pretrain.yaml  (robo_offline.commands.pretrain.run)
+  train     -> train.yaml     (robo_offline.commands.train.run)
+  eval      -> eval.yaml      (robo_offline.commands.evaluate.run)
+  render    -> render.yaml    (robo_offline.commands.render.run)
+  export    -> export.yaml    (robo_offline.commands.export.run)
+  results   -> results.yaml   (robo_offline.commands.results.run)
+  qtrace    -> qtrace.yaml    (robo_offline.commands.qtrace.run)
+The skills evaluation (`python -m robo_offline.commands.evaluate_skills`, skills.yaml) and the
+benchmarks (`python -m robo_offline.commands.bench`, bench.yaml) take the same key=value overrides.
 """
 from __future__ import annotations
 
 import importlib
 import sys
-from typing import TYPE_CHECKING, Callable
 
-from robo_offline.errors import UserError
-
-if TYPE_CHECKING:
-    from omegaconf import DictConfig
+from robo_offline.commands import run_hydra_app
 
 COMMANDS = {
-    "generate": ("generate", "robo_offline.generate"),
-    "pretrain": ("pretrain", "robo_offline.pretrain"),
-    "train": ("train", "robo_offline.train"),
-    "eval": ("eval", "robo_offline.evaluate"),
-    "render": ("render", "robo_offline.render"),
-    "export": ("export", "robo_offline.export"),
-    "results": ("results", "robo_offline.results"),
-    "qtrace": ("qtrace", "robo_offline.qtrace"),
+    "generate": ("generate", "robo_offline.commands.generate"),
+    "pretrain": ("pretrain", "robo_offline.commands.pretrain"),
+    "train": ("train", "robo_offline.commands.train"),
+    "eval": ("eval", "robo_offline.commands.evaluate"),
+    "render": ("render", "robo_offline.commands.render"),
+    "export": ("export", "robo_offline.commands.export"),
+    "results": ("results", "robo_offline.commands.results"),
+    "qtrace": ("qtrace", "robo_offline.commands.qtrace"),
 }
 
 
@@ -56,25 +52,6 @@ def main(argv: list[str] | None = None) -> None:
         print(f"robo-offline train: error: agent keys were renamed: {', '.join(renamed)}", file=sys.stderr)
         raise SystemExit(1)
     run_hydra_app(f"robo-offline {command}", config_name, module.run, argv)
-
-
-def run_hydra_app(label: str, config_name: str, run: Callable[[DictConfig], None], overrides: list[str]) -> None:
-    """`run(cfg)` on `configs/<config_name>.yaml` with `overrides` (key=value): the one CLI dialect of
-    the commands, the skills evaluation and the benchmarks. A UserError ends it with one line."""
-    import hydra
-
-    from robo_offline.paths import CONFIGS_DIR
-
-    @hydra.main(version_base="1.3", config_path=str(CONFIGS_DIR), config_name=config_name)
-    def app(cfg) -> None:
-        try:
-            run(cfg)
-        except UserError as err:
-            print(f"{label}: error: {err}", file=sys.stderr)
-            raise SystemExit(1) from None
-
-    sys.argv = [label, *overrides]
-    app()
 
 
 if __name__ == "__main__":

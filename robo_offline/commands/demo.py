@@ -16,13 +16,13 @@ from robo_offline.paths import CHECKOUT_DIR
 
 
 def robo_offline(*args: str) -> None:
-    command = [sys.executable, "-m", "robo_offline.cli", *args]
+    command = [sys.executable, "-m", "robo_offline.commands.cli", *args]
     print(f"\n$ robo-offline {' '.join(args)}", flush=True)
     subprocess.run(command, check=True)
 
 
 def main() -> None:
-    from robo_offline.demo_world import render_world_demo
+    from robo_offline.world.demo_world import render_world_demo
 
     out = CHECKOUT_DIR / "demo_out"
     start = time.perf_counter()

@@ -1,8 +1,8 @@
 """Measure scripted-skill success rates from each env's start states (Hydra overrides, configs/skills.yaml):
 
-    python -m robo_offline.skills.evaluate episodes=100 'noise=[0,0.1]' 'only=[grasp,lift]'
+    python -m robo_offline.commands.evaluate_skills episodes=100 'noise=[0,0.1]' 'only=[grasp,lift]'
 
-Each episode is `robo_offline.skills.rollout.run_skill_episode` from seed i: the skill (seed i) until
+Each episode is `robo_offline.world.skills.rollout.run_skill_episode` from seed i: the skill (seed i) until
 it reports done or the env's horizon ends, then `skill.succeeded(info)`; `lift` starts from a held
 object. The last rows are GoalReach's scripted reference (`reach_goal`, success = the env's own
 rule) per goal family, at the evaluation's 100 steps.
@@ -13,10 +13,10 @@ import sys
 import time
 
 import robo_offline  # noqa: F401  (registers the envs)
-from robo_offline.envs import make_env
 from robo_offline.errors import UserError
-from robo_offline.skills import SKILLS
-from robo_offline.skills.rollout import run_skill_episode
+from robo_offline.world.envs import make_env
+from robo_offline.world.skills import SKILLS
+from robo_offline.world.skills.rollout import run_skill_episode
 
 # (skill, env id, start, skill kwargs[, env kwargs]): each at least 0.9 without noise (tests/test_skills.py)
 CASES = [
@@ -74,6 +74,6 @@ def run(cfg) -> None:
 
 
 if __name__ == "__main__":
-    from robo_offline.cli import run_hydra_app
+    from robo_offline.commands import run_hydra_app
 
-    run_hydra_app("python -m robo_offline.skills.evaluate", "skills", run, sys.argv[1:])
+    run_hydra_app("python -m robo_offline.commands.evaluate_skills", "skills", run, sys.argv[1:])

@@ -22,13 +22,13 @@ import torch
 from omegaconf import DictConfig, OmegaConf
 from tqdm import tqdm
 
+from robo_offline.algos.representation import (OBJECTIVES, FrameDecoder, RepresentationConfig, encode_frames,
+                                               linear_probe, representation_payload, train_representation)
 from robo_offline.checkpoint import save_checkpoint
 from robo_offline.device import resolve_device
 from robo_offline.errors import UserError
-from robo_offline.representation import (OBJECTIVES, FrameDecoder, RepresentationConfig, encode_frames, linear_probe,
-                                         representation_payload, train_representation)
 
-# privileged-state columns the probe reports (robo_offline.privileged_state has the order)
+# privileged-state columns the probe reports (robo_offline.world.privileged_state has the order)
 PROBE_TARGETS = {"drawer openings": slice(7, 9), "object centre": slice(9, 12), "object held": slice(12, 13),
                  "grasp point minus tcp": slice(13, 16), "top handle minus tcp": slice(18, 21)}
 
@@ -66,7 +66,7 @@ def run(cfg: DictConfig) -> None:
     from hydra.core.hydra_config import HydraConfig
 
     from robo_offline.data import load_buffer
-    from robo_offline.train import build_buffer
+    from robo_offline.data.experiment import build_buffer
 
     out = Path(HydraConfig.get().runtime.output_dir)
     device = resolve_device(cfg.device)

@@ -22,7 +22,7 @@ FIELDS = ["episode", "seed", "rollout", "step", "q_taken", "q_policy", "reward",
 
 def trace(agent, env, seed: int, skill: str | None, noise: float = 0.1) -> list[dict]:
     """One rollout from env.reset(seed): the skill's actions (skill name) or the policy's (None)."""
-    from robo_offline.skills import make_skill
+    from robo_offline.world.skills import make_skill
 
     obs, info = env.reset(seed=seed)
     script = None
@@ -50,9 +50,9 @@ def trace(agent, env, seed: int, skill: str | None, noise: float = 0.1) -> list[
 def run(cfg) -> None:
     from robo_offline.agent_io import agent_from_checkpoint, command_env_kwargs
     from robo_offline.checkpoint import default_output_dir
-    from robo_offline.envs import make_env
-    from robo_offline.evaluate import evaluation_seeds
-    from robo_offline.skills import SKILLS
+    from robo_offline.evaluation import evaluation_seeds
+    from robo_offline.world.envs import make_env
+    from robo_offline.world.skills import SKILLS
 
     if cfg.episodes < 1 or cfg.every < 1:
         raise UserError(f"episodes={cfg.episodes} every={cfg.every}: both must be at least 1")

@@ -13,9 +13,9 @@ import numpy as np
 from tqdm import tqdm
 
 from robo_offline.errors import UserError
-from robo_offline.envs import make_env
-from robo_offline.evaluate import evaluation_families, evaluation_seeds, rollout
+from robo_offline.evaluation import evaluation_families, evaluation_seeds, rollout
 from robo_offline.video import contact_sheet, put_text, upscale, write_mp4, write_png
+from robo_offline.world.envs import make_env
 
 SHEET_COLUMNS = 8
 

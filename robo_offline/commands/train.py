@@ -20,13 +20,13 @@ from tqdm import tqdm
 
 from robo_offline.algos import agent_class, make_agent, register_agent_configs
 from robo_offline.algos.config import renamed_keys
+from robo_offline.algos.representation import FeaturePolicy
 from robo_offline.checkpoint import capture_rng_state, load_checkpoint, restore_rng_state, save_checkpoint
 from robo_offline.device import resolve_device
-from robo_offline.envs import env_argument_errors, env_spaces, make_env
 from robo_offline.errors import UserError
-from robo_offline.evaluate import evaluate_policy, evaluation_families
+from robo_offline.evaluation import evaluate_policy, evaluation_families
 from robo_offline.logger import EVAL_COLUMNS, MetricsLogger
-from robo_offline.representation import FeaturePolicy
+from robo_offline.world.envs import env_argument_errors, env_spaces, make_env
 
 register_agent_configs()  # before Hydra composes: configs/agent/*.yaml start from these nodes
 
@@ -35,32 +35,6 @@ def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
-
-
-def selected_datasets(experiment: DictConfig) -> list:
-    """The experiment's dataset entries whose `role` is in `experiment.roles` (all when unset),
-    e.g. `experiment.roles=[task]` for the no-prior baselines."""
-    roles = experiment.get("roles")
-    entries = [e for e in experiment.datasets if roles is None or e.get("role") in roles]
-    if not entries:
-        have = sorted({str(e.get("role")) for e in experiment.datasets})
-        raise UserError(f"experiment.roles={list(roles)} selects no dataset; the experiment's roles are {have}")
-    return entries
-
-
-def build_buffer(experiment: DictConfig, device: torch.device, obs_mode: str = "image"):
-    """The experiment's datasets, generated first when missing and `generate_missing` is set."""
-    from robo_offline.data import ensure_dataset, load_buffer
-
-    specs = []
-    for entry in selected_datasets(experiment):
-        if experiment.get("generate_missing", False):
-            dataset_id = ensure_dataset(entry.recipe, episodes=entry.episodes, seed=experiment.data_seed,
-                                        workers=experiment.get("data_workers", "auto"))
-        else:
-            dataset_id = entry.dataset_id
-        specs.append({"dataset_id": dataset_id, "weight": float(entry.weight), "reward": entry.reward})
-    return load_buffer(specs, device=device, obs_mode=obs_mode)
 
 
 def evaluation_env_spaces(env_id: str, env_kwargs: dict, evaluate: bool):
@@ -118,8 +92,8 @@ def eval_env_kwargs(cfg: DictConfig) -> dict:
 
 def load_representation(path: str, buffer, device: torch.device):
     """obs=features: the frozen encoder from `robo-offline pretrain`; the buffer's frames become features."""
+    from robo_offline.algos.representation import encode_frames, encoder_from_payload
     from robo_offline.checkpoint import load_checkpoint
-    from robo_offline.representation import encode_frames, encoder_from_payload
 
     payload = load_checkpoint(path)["representation"]
     if tuple(payload["image_shape"]) != buffer.image_shape:
@@ -177,6 +151,7 @@ def renamed_agent_overrides(overrides: list[str]) -> list[str]:
 def run(cfg: DictConfig) -> None:
     from hydra.core.hydra_config import HydraConfig
 
+    from robo_offline.data.experiment import build_buffer
     from robo_offline.plots import plot_learning_curve
 
     if cfg.steps < 1 or cfg.batch_size < 1:

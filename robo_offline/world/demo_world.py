@@ -7,9 +7,10 @@ from pathlib import Path
 import numpy as np
 
 import robo_offline  # noqa: F401
-from robo_offline.envs import make_env
-from robo_offline.skills.rollout import run_skill_episode
+from robo_offline.paths import ENVS_DIR
 from robo_offline.video import upscale, write_mp4, write_png
+from robo_offline.world.envs import make_env
+from robo_offline.world.skills.rollout import run_skill_episode
 
 FPS = 12
 HOLD_LAST_FRAME = FPS // 2  # the last frame stays half a second, so the end state can be seen
@@ -108,8 +109,8 @@ def write_card_images(envs_dir: Path) -> list[Path]:
 if __name__ == "__main__":
     import sys
 
-    if sys.argv[1:2] == ["cards"]:  # python -m robo_offline.demo_world cards: envs/*.png and object sizes
-        for p in write_card_images(Path(__file__).resolve().parents[1] / "envs"):
+    if sys.argv[1:2] == ["cards"]:  # python -m robo_offline.world.demo_world cards: envs/*.png and object sizes
+        for p in write_card_images(ENVS_DIR):
             print(f"wrote {p}")
         for env_id, start in TASK_STARTS:
             lo, hi = object_pixels(env_id, start)

@@ -1,5 +1,5 @@
-"""The Gymnasium environment of robo_offline: the PyBullet world (robo_offline.sim) composed with
-one task (robo_offline.tasks), the registration of the `robo_offline/<Task>-v1` ids, and
+"""The Gymnasium environment of robo_offline: the PyBullet world (robo_offline.world.sim) composed with
+one task (robo_offline.world.tasks), the registration of the `robo_offline/<Task>-v1` ids, and
 `make_env`, the one way the commands make an env.
 
 The env contract (observation, action, reward, `info`, seeding) is in docs/interfaces.md; the
@@ -14,8 +14,8 @@ import numpy as np
 from gymnasium import spaces
 
 from robo_offline.errors import UserError
-from robo_offline.privileged_state import PRIVILEGED_STATE_DIM, privileged_state
-from robo_offline.tasks import TASKS, Task
+from robo_offline.world.privileged_state import PRIVILEGED_STATE_DIM, privileged_state
+from robo_offline.world.tasks import TASKS, Task
 
 IMAGE_SIZES = (48, 64, 84, 128)
 RENDER_SIZE = 256
@@ -23,7 +23,7 @@ STATE_DIM = 6
 ACTION_DIM = 5
 OBS_MODES = ("image", "state")
 RENDER_MODES = ("rgb_array",)
-ENTRY_POINT = "robo_offline.envs:RoboOfflineEnv"
+ENTRY_POINT = "robo_offline.world.envs:RoboOfflineEnv"
 
 
 def task_and_spaces(task: str = "DrawerOpen", image_size: int = 48, render_mode: str | None = None,
@@ -80,7 +80,7 @@ class RoboOfflineEnv(gym.Env):
     which fills in `task`. What it observes, takes and returns: docs/interfaces.md.
 
     Args:
-        task: a name in `robo_offline.tasks.TASKS` (DrawerOpen, Grasp, DrawerGrasp,
+        task: a name in `robo_offline.world.tasks.TASKS` (DrawerOpen, Grasp, DrawerGrasp,
             DrawerCloseOpenGrasp, GoalReach).
         image_size: side of the square camera observation in pixels: 48, 64, 84 or 128.
         render_mode: None, or "rgb_array" for `render()` at 256x256.
@@ -105,7 +105,8 @@ class RoboOfflineEnv(gym.Env):
         self.horizon = self.task.horizon
         self.obs_mode = obs_mode
         self._with_goal = "desired_goal" in self.observation_space.spaces
-        from robo_offline.sim.world import World  # pybullet loads with the first env, not on `import robo_offline`
+        # pybullet loads with the first env, not on `import robo_offline`
+        from robo_offline.world.sim.world import World
 
         self.world = World(image_size=self.image_size, render_size=RENDER_SIZE, camera=self.task.camera)
         self._initialised = False
@@ -169,7 +170,7 @@ class RoboOfflineEnv(gym.Env):
         """Vectorised goal-reaching reward (GoalReach-v1): 1.0 where the goal is reached, else 0.0."""
         if not self.task.goal_conditioned:
             raise NotImplementedError(f"{self.task.name} is not goal-conditioned")
-        from robo_offline.tasks.goal_reach import goal_reached
+        from robo_offline.world.tasks.goal_reach import goal_reached
 
         return goal_reached(achieved_goal, desired_goal).astype(np.float32)
 

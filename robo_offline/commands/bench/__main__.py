@@ -1,6 +1,6 @@
 """`make bench`: run every benchmark section, print one table, write benchmarks/results.json.
 
-    python -m robo_offline.bench quick=true 'only=[env_bench]'   (Hydra overrides, configs/bench.yaml)
+    python -m robo_offline.commands.bench quick=true 'only=[env_bench]'   (Hydra overrides, configs/bench.yaml)
 
 Each section module exposes `run(quick: bool) -> list[dict]` of
 `{"name", "value", "unit", "device", "command"}` entries.
@@ -26,7 +26,7 @@ def run(cfg) -> None:
         raise UserError(f"only={unknown}: unknown sections; choose from {SECTIONS}")
     results: list[dict] = []
     for section in sections:
-        module = importlib.import_module(f"robo_offline.bench.{section}")
+        module = importlib.import_module(f"robo_offline.commands.bench.{section}")
         start = time.perf_counter()
         rows = module.run(quick=bool(cfg.quick))
         print(f"[{section}] {len(rows)} figures in {time.perf_counter() - start:.0f}s", flush=True)
@@ -43,6 +43,6 @@ def run(cfg) -> None:
 
 
 if __name__ == "__main__":
-    from robo_offline.cli import run_hydra_app
+    from robo_offline.commands import run_hydra_app
 
-    run_hydra_app("python -m robo_offline.bench", "bench", run, sys.argv[1:])
+    run_hydra_app("python -m robo_offline.commands.bench", "bench", run, sys.argv[1:])

@@ -18,7 +18,7 @@ import time
 
 import torch
 
-from robo_offline.bench.common import cpu_device, figure
+from robo_offline.commands.bench.common import cpu_device, figure
 
 COG_TRANSITIONS = 2 * 5000 * 50
 COG_DATASETS = ("robo_offline/DrawerGrasp/drawer_open_prior-v1", "robo_offline/DrawerGrasp/grasp_task-v1")
@@ -88,7 +88,7 @@ def run(quick: bool) -> list[dict]:
     from robo_offline.data import generate_dataset, load_buffer
 
     episodes = 6 if quick else 80
-    cmd = "python -m robo_offline.bench 'only=[data_bench]'" + (" quick=true" if quick else "")
+    cmd = "python -m robo_offline.commands.bench 'only=[data_bench]'" + (" quick=true" if quick else "")
     cpu = cpu_device()
     rows = []
     with tempfile.TemporaryDirectory(prefix="robo_offline_bench_") as store:

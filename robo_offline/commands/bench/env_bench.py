@@ -12,9 +12,9 @@ import gymnasium as gym
 import numpy as np
 
 import robo_offline  # noqa: F401
-from robo_offline.bench.common import cpu_device, figure
-from robo_offline.sim import world as W
-from robo_offline.sim.bullet import pybullet as p
+from robo_offline.commands.bench.common import cpu_device, figure
+from robo_offline.world.sim import world as W
+from robo_offline.world.sim.bullet import pybullet as p
 
 ENV_IDS = ["DrawerOpen-v1", "Grasp-v1", "DrawerGrasp-v1", "DrawerCloseOpenGrasp-v1", "GoalReach-v1"]
 COMMAND = "make bench"

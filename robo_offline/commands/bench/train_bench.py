@@ -13,10 +13,10 @@ import time
 import torch
 
 from robo_offline.algos import make_agent
-from robo_offline.bench.common import cpu_device, figure
+from robo_offline.commands.bench.common import cpu_device, figure
 
 BATCH, IMAGE, STATE_DIM, ACTION_DIM = 256, (3, 48, 48), 10, 7
-COMMAND = "python -m robo_offline.bench 'only=[train_bench]'"
+COMMAND = "python -m robo_offline.commands.bench 'only=[train_bench]'"
 
 
 def synthetic_batch(device: torch.device, batch: int = BATCH, seed: int = 0) -> dict[str, torch.Tensor]:

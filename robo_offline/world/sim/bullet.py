@@ -1,8 +1,8 @@
-"""The one import of pybullet (`from robo_offline.sim.bullet import pybullet as p`).
+"""The one import of pybullet (`from robo_offline.world.sim.bullet import pybullet as p`).
 
 pybullet's C code writes "pybullet build time: <date>" to stderr (fd 2, measured with 3.2.7) when
 it is imported, once in every process, data-generation workers included: that line is sent to
-/dev/null here. Only robo_offline.sim.world imports this module, so nothing else needs pybullet:
+/dev/null here. Only robo_offline.world.sim.world imports this module, so nothing else needs pybullet:
 training from existing datasets runs where it is not installed, and making an env there raises a
 UserError that names the fix.
 """

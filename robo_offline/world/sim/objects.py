@@ -6,7 +6,7 @@ on its bottom face). `grasp_offset` is the point between the fingers for a good 
 axis, so the gripper yaw for a grasp is object yaw + k * period.
 Visual shapes are low-poly (a cylinder is an octagonal prism) because each triangle is paid
 for at every camera call. This module is the catalogue only (no pybullet): tasks draw objects from
-it, and robo_offline.sim.world builds their bodies.
+it, and robo_offline.world.sim.world builds their bodies.
 """
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """The PyBullet world: one DIRECT client holding the arm, the two-drawer cabinet, a table, a tray
 and the episode's objects, stepped by end-effector delta actions and seen by one fixed camera.
 
-Cost model (see robo_offline/bench/env_bench.py for measured numbers): one env step is
+Cost model (see robo_offline/commands/bench/env_bench.py for measured numbers): one env step is
 `SUBSTEPS` physics steps (position-controlled joints, few contacts), one analytic IK solve
 (closed form, no iterations) and one TinyRenderer call at the observation size with
 precomputed view/projection matrices. Everything visible is built from boxes or low-poly meshes.
@@ -23,9 +23,9 @@ import math
 import numpy as np
 
 from robo_offline.paths import ASSETS_DIR
-from robo_offline.sim import layout as L
-from robo_offline.sim.bullet import pybullet as p
-from robo_offline.sim.objects import COLOURS, SHAPES, ObjectSpec, Shape, prism_mesh
+from robo_offline.world.sim import layout as L
+from robo_offline.world.sim.bullet import pybullet as p
+from robo_offline.world.sim.objects import COLOURS, SHAPES, ObjectSpec, Shape, prism_mesh
 
 TIMESTEP = 1.0 / 100.0
 SUBSTEPS = 4  # 0.04 s of simulated time per env step (25 Hz control)

@@ -11,11 +11,11 @@ towards the goal in `info`).
 """
 from __future__ import annotations
 
-from robo_offline.skills.base import Skill
-from robo_offline.skills.composite import (CloseTopOpenBottom, CloseTopOpenBottomGrasp, OpenDrawerGrasp, Play,
+from robo_offline.world.skills.base import Skill
+from robo_offline.world.skills.composite import (CloseTopOpenBottom, CloseTopOpenBottomGrasp, OpenDrawerGrasp, Play,
                                            Reach, ReachGoal, Sequence)
-from robo_offline.skills.drawer import CloseDrawer, OpenDrawer
-from robo_offline.skills.grasp import Grasp, Lift, Place
+from robo_offline.world.skills.drawer import CloseDrawer, OpenDrawer
+from robo_offline.world.skills.grasp import Grasp, Lift, Place
 
 SKILLS: dict[str, type[Skill]] = {
     "open_drawer": OpenDrawer,

@@ -17,7 +17,7 @@ from typing import Callable
 
 import numpy as np
 
-from robo_offline.sim import layout as L
+from robo_offline.world.sim import layout as L
 
 CLOSE, OPEN = 0.7, -0.7  # gripper commands (env: > 0 closed, <= 0 open)
 ACTION_LIMIT = 0.9  # every scripted action, noise included, stays within +-ACTION_LIMIT

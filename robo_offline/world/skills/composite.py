@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from robo_offline.sim import layout as L
-from robo_offline.skills.base import CLOSE, OPEN, Phase, Skill, near
-from robo_offline.skills.drawer import CloseDrawer, OpenDrawer
-from robo_offline.skills.grasp import Grasp, Place
-from robo_offline.tasks.goal_reach import DRAWER_TOLERANCE, OBJECT_TOLERANCE
+from robo_offline.world.sim import layout as L
+from robo_offline.world.skills.base import CLOSE, OPEN, Phase, Skill, near
+from robo_offline.world.skills.drawer import CloseDrawer, OpenDrawer
+from robo_offline.world.skills.grasp import Grasp, Place
+from robo_offline.world.tasks.goal_reach import DRAWER_TOLERANCE, OBJECT_TOLERANCE
 
 
 class Sequence(Skill):

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from robo_offline.sim import layout as L
-from robo_offline.skills.base import CLOSE, OPEN, Phase, Skill, near
+from robo_offline.world.sim import layout as L
+from robo_offline.world.skills.base import CLOSE, OPEN, Phase, Skill, near
 
 LIFTED = 0.06
 CARRY_Z = 0.17

@@ -6,7 +6,7 @@ from typing import Callable
 
 import gymnasium as gym
 
-from robo_offline.skills import make_skill
+from robo_offline.world.skills import make_skill
 
 
 def run_skill_episode(env: gym.Env, skill_name: str, seed: int, noise: float,

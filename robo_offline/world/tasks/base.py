@@ -5,11 +5,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from robo_offline.sim import layout as L
-from robo_offline.sim.objects import COLOUR_NAMES, SHAPE_NAMES, SHAPES, ObjectSpec
+from robo_offline.world.sim import layout as L
+from robo_offline.world.sim.objects import COLOUR_NAMES, SHAPE_NAMES, SHAPES, ObjectSpec
 
 if TYPE_CHECKING:  # tasks only call the world's methods: importing them needs no pybullet
-    from robo_offline.sim.world import World
+    from robo_offline.world.sim.world import World
 
 LIFT_ABOVE_TABLE_Z = 0.09  # object centre height that counts as "lifted" off the table or tray
 

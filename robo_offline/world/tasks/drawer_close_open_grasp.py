@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from robo_offline.sim import layout as L
-from robo_offline.tasks.base import Task
+from robo_offline.world.sim import layout as L
+from robo_offline.world.tasks.base import Task
 
 LIFT_OUT_Z = 0.12
 

@@ -2,8 +2,8 @@
 A random object stands on the table as a distractor."""
 from __future__ import annotations
 
-from robo_offline.sim import layout as L
-from robo_offline.tasks.base import Task
+from robo_offline.world.sim import layout as L
+from robo_offline.world.tasks.base import Task
 
 
 class DrawerOpenTask(Task):

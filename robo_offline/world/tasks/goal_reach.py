@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from robo_offline.privileged_state import PRIVILEGED_STATE_DIM, goal_scene_mask, privileged_state
-from robo_offline.sim import layout as L
-from robo_offline.tasks.base import Task
+from robo_offline.world.privileged_state import PRIVILEGED_STATE_DIM, goal_scene_mask, privileged_state
+from robo_offline.world.sim import layout as L
+from robo_offline.world.tasks.base import Task
 
 if TYPE_CHECKING:
-    from robo_offline.sim.world import World
+    from robo_offline.world.sim.world import World
 
 DRAWER_TOLERANCE = 0.03
 OBJECT_TOLERANCE = 0.04

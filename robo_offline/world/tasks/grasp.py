@@ -2,8 +2,8 @@
 it: success = object held by the gripper with its centre at z >= 0.09 m (table top z = 0)."""
 from __future__ import annotations
 
-from robo_offline.sim import layout as L
-from robo_offline.tasks.base import LIFT_ABOVE_TABLE_Z, Task
+from robo_offline.world.sim import layout as L
+from robo_offline.world.tasks.base import LIFT_ABOVE_TABLE_Z, Task
 
 
 class GraspTask(Task):
