@@ -21,10 +21,10 @@ test-slow: $(STAMP)
 	$(PY) -m pytest -q -m slow -o addopts=''
 
 demo: $(STAMP)
-	$(PY) -m robo_offline.demo
+	$(PY) -m robo_offline.commands.demo
 
 bench: $(STAMP)
-	$(PY) -m robo_offline.bench
+	$(PY) -m robo_offline.commands.bench
 
 clean-data:
 	rm -rf datasets/robo_offline datasets/.shards demo_out

@@ -29,7 +29,7 @@ def agent_from_checkpoint(path: Path | str, device: str = "auto"):
     except ValueError as err:
         raise UserError(f"checkpoint {path}: {err}") from None
     if payload.get("representation"):
-        from robo_offline.representation import FeaturePolicy, encoder_from_payload
+        from robo_offline.algos.representation import FeaturePolicy, encoder_from_payload
 
         agent = FeaturePolicy(agent, encoder_from_payload(payload["representation"], agent.device))
     return agent, payload

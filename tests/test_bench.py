@@ -7,7 +7,7 @@ import sys
 
 
 def test_bench_takes_key_value_overrides_and_names_its_sections():
-    proc = subprocess.run([sys.executable, "-m", "robo_offline.bench", "quick=true", "only=[nosuch]"],
+    proc = subprocess.run([sys.executable, "-m", "robo_offline.commands.bench", "quick=true", "only=[nosuch]"],
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "nosuch" in proc.stderr and "env_bench" in proc.stderr

@@ -195,7 +195,7 @@ def test_the_goal_rule_is_the_one_the_metadata_names(store, tmp_path):
         load_buffer([TASK], device="cpu", store=dst)
 
 def test_goal_reach_rule_matches_the_task():
-    from robo_offline.tasks.goal_reach import goal_reached
+    from robo_offline.world.tasks.goal_reach import goal_reached
 
     rng = np.random.default_rng(0)
     a = rng.uniform(0, 0.1, (5000, 5))

@@ -10,8 +10,8 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 
 import robo_offline  # noqa: F401
-from robo_offline.envs import env_spaces
-from robo_offline.sim import layout as L
+from robo_offline.world.envs import env_spaces
+from robo_offline.world.sim import layout as L
 
 ENV_IDS = [
     "robo_offline/DrawerOpen-v1",
@@ -154,7 +154,7 @@ def test_goal_reach_goal_image_and_compute_reward():
 def test_goal_families_change_what_they_name_and_nothing_else():
     """drawer: only the top drawer differs between start and goal; object: only the object moves;
     both: both. By more than twice the success tolerance, so no goal is reached at the start."""
-    from robo_offline.tasks.goal_reach import DRAWER_TOLERANCE, OBJECT_TOLERANCE
+    from robo_offline.world.tasks.goal_reach import DRAWER_TOLERANCE, OBJECT_TOLERANCE
 
     for family, drawer_moves, object_moves in (("drawer", True, False), ("object", False, True), ("both", True, True)):
         env = gym.make("robo_offline/GoalReach-v1", family=family, obs_mode="state")
@@ -199,7 +199,7 @@ def test_simulator_import_prints_nothing_and_restores_the_streams():
         "sys.modules['pybullet'] = None",
         "from robo_offline.errors import UserError",
         "try:",
-        "    import robo_offline.sim.world",
+        "    import robo_offline.world.sim.world",
         "except UserError as err:",
         "    print('missing' if 'pip install pybullet' in str(err) else err, file=sys.stderr)",
         "del sys.modules['pybullet']",

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from robo_offline.evaluate import evaluation_seeds, wilson_interval
+from robo_offline.evaluation import evaluation_seeds, wilson_interval
 
 
 @pytest.mark.parametrize("successes,n", [(0, 10), (10, 10), (5, 10), (37, 100), (1, 1)])
@@ -72,7 +72,7 @@ class _Idle:
 
 
 def test_goal_reaching_rollouts_end_at_the_first_success_others_at_the_end():
-    from robo_offline.evaluate import rollout
+    from robo_offline.evaluation import rollout
 
     assert rollout(_Idle(), _SuccessAtStep3(), seed=0, stop_on_success=True) == \
         {"seed": 0, "success": 1, "length": 3, "return": 1.0}

@@ -14,12 +14,12 @@ import pytest
 import torch
 
 import robo_offline  # noqa: F401  (registers the envs)
-from robo_offline.cli import main as cli_main
+from robo_offline.commands.cli import main as cli_main
 from robo_offline.data import available_recipes, episode_seed, generate_dataset, load_buffer, load_recipe
 from robo_offline.data.goal_rules import goal_reach_rule
 from robo_offline.data.overlap import overlap
 from robo_offline.data.reader import read_episodes
-from robo_offline.skills.base import ACTION_LIMIT
+from robo_offline.world.skills.base import ACTION_LIMIT
 
 STEPS = 6  # max_episode_steps override: keeps the real envs fast
 

@@ -12,7 +12,7 @@ import torch
 
 from robo_offline.algos import make_agent
 from robo_offline.data import ensure_dataset, load_buffer
-from robo_offline.evaluate import evaluate_policy
+from robo_offline.evaluation import evaluate_policy
 
 EPISODES = 60
 STEPS = 4000

@@ -7,7 +7,7 @@ import torch
 
 from robo_offline.agent_io import agent_from_checkpoint
 from robo_offline.checkpoint import resolve_checkpoint
-from robo_offline.evaluate import evaluate_policy
+from robo_offline.evaluation import evaluate_policy
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from robo_offline.representation import (ActionHead, FeaturePolicy, FrameDecoder, FrameEncoder,
+from robo_offline.algos.representation import (ActionHead, FeaturePolicy, FrameDecoder, FrameEncoder,
                                          RepresentationConfig, encode_frames, encoder_from_payload, linear_probe,
                                          make_objective, representation_payload, train_representation)
 
@@ -148,7 +148,7 @@ def test_keypoint_features_follow_the_bright_square():
 
 
 def test_same_representation_compares_config_and_weights():
-    from robo_offline.train import same_representation
+    from robo_offline.commands.train import same_representation
 
     encoder = FrameEncoder((3, 48, 48), feature_dim=8)
     payload = representation_payload(encoder, RepresentationConfig(feature_dim=8))

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from omegaconf import OmegaConf
 
+from robo_offline.commands.results import collect, markdown, mean_ci95, run
 from robo_offline.errors import UserError
-from robo_offline.results import collect, markdown, mean_ci95, run
 
 
 def write_run(root: Path, agent: str, seed: int, evals: list[tuple[int, float]], extra: dict[str, list[int]]):

@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 
 import robo_offline  # noqa: F401
-from robo_offline.sim import layout as L
-from robo_offline.skills import make_skill
-from robo_offline.skills.base import ACTION_LIMIT, CLOSE, OPEN
-from robo_offline.skills.evaluate import CASES, success_rate
+from robo_offline.commands.evaluate_skills import CASES, success_rate
+from robo_offline.world.sim import layout as L
+from robo_offline.world.skills import make_skill
+from robo_offline.world.skills.base import ACTION_LIMIT, CLOSE, OPEN
 
 SEEDS = 10
 
@@ -132,9 +132,9 @@ def test_prior_skills_never_achieve_the_task(env_id, name):
 
 
 def test_success_table_takes_the_commands_key_value_overrides():
-    """`python -m robo_offline.skills.evaluate` speaks the Hydra dialect of the commands."""
+    """`python -m robo_offline.commands.evaluate_skills` speaks the Hydra dialect of the commands."""
     def table(*overrides):
-        return subprocess.run([sys.executable, "-m", "robo_offline.skills.evaluate", *overrides],
+        return subprocess.run([sys.executable, "-m", "robo_offline.commands.evaluate_skills", *overrides],
                               capture_output=True, text=True, timeout=300)
 
     done = table("episodes=1", "noise=[0]", "only=[open_drawer]")

@@ -13,7 +13,7 @@ import robo_offline  # noqa: F401  (registers the envs)
 from robo_offline.algos import AGENTS, agent_class, make_agent
 from robo_offline.data import ensure_dataset, episode_seed, load_buffer
 from robo_offline.errors import UserError
-from robo_offline.privileged_state import PRIVILEGED_STATE_DIM, privileged_state
+from robo_offline.world.privileged_state import PRIVILEGED_STATE_DIM, privileged_state
 
 SMALL = {"q_hidden": [32, 32], "v_hidden": [32, 32], "actor_hidden": [32, 32], "batch_size": 16}
 
@@ -104,7 +104,7 @@ def test_state_only_agents_update_act_and_reload(name, tiny_store, one_thread):
 
 def test_state_mode_goals_name_the_scene_alone(tiny_store):
     """A goal vector keeps the drawer and object columns: the robot's pose is not part of a goal."""
-    from robo_offline.privileged_state import GOAL_SCENE_COLUMNS
+    from robo_offline.world.privileged_state import GOAL_SCENE_COLUMNS
 
     store, dataset_id = tiny_store
     buf = load_buffer([dataset_id], device="cpu", store=store, obs_mode="state")

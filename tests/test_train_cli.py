@@ -28,8 +28,9 @@ def cli(store: Path, *args: str, check: bool = True, timeout: float = 600,
     """`robo-offline *args` in a subprocess; the modules in `missing` import there as if not installed.
     It runs in its own process group, killed whole on timeout, so no launcher worker outlives it."""
     env = {**os.environ, "MINARI_DATASETS_PATH": str(store)}
-    entry = ["-m", "robo_offline.cli"] if not missing else \
-        ["-c", f"import sys; sys.modules.update(dict.fromkeys({list(missing)!r})); from robo_offline.cli import main; main()"]
+    entry = ["-m", "robo_offline.commands.cli"] if not missing else \
+        ["-c", f"import sys; sys.modules.update(dict.fromkeys({list(missing)!r})); "
+               "from robo_offline.commands.cli import main; main()"]
     command = [sys.executable, *entry, *args]
     with subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                           start_new_session=True) as popen:
@@ -81,11 +82,11 @@ def test_train_needs_no_pybullet_with_evaluation_off(store, trained, tmp_path):
 
 
 def test_evaluation_without_pybullet_stops_before_the_data_loads(monkeypatch):
+    from robo_offline.commands.train import evaluation_env_spaces
     from robo_offline.errors import UserError
-    from robo_offline.train import evaluation_env_spaces
 
     monkeypatch.setitem(sys.modules, "pybullet", None)  # as where it is not installed
-    for module in ("robo_offline.sim.world", "robo_offline.sim.bullet"):
+    for module in ("robo_offline.world.sim.world", "robo_offline.world.sim.bullet"):
         monkeypatch.delitem(sys.modules, module, raising=False)
     with pytest.raises(UserError, match=r"pip install pybullet.*eval_every=0"):
         evaluation_env_spaces("robo_offline/DrawerGrasp-v1", {}, evaluate=True)
@@ -148,7 +149,7 @@ def test_killed_run_resumes_with_identical_losses(store, tmp_path):
 
     killed = tmp_path / "killed"
     env = {**os.environ, "MINARI_DATASETS_PATH": str(store)}
-    proc = subprocess.Popen([sys.executable, "-m", "robo_offline.cli", *train_args(killed, *steps)], env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "robo_offline.commands.cli", *train_args(killed, *steps)], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     metrics = killed / "metrics.csv"
     deadline = time.time() + 300
@@ -289,7 +290,7 @@ def test_goal_reaching_trains_and_evaluates_per_goal_family(store, tmp_path):
     import cv2
 
     from robo_offline.agent_io import agent_from_checkpoint
-    from robo_offline.render import record_episodes
+    from robo_offline.commands.render import record_episodes
 
     agent, payload = agent_from_checkpoint(run_dir, device="cpu")  # render's own path, without a third process
     videos = record_episodes(agent, payload["env_id"], payload["env_kwargs"], 1, 0, tmp_path / "video", view_size=64)
@@ -306,8 +307,8 @@ def test_evaluation_goals_are_states_the_play_data_never_visited(store, monkeypa
     import minari
     import numpy as np
 
+    from robo_offline.evaluation import evaluation_seeds
     from robo_offline.data.writer import episode_seed
-    from robo_offline.evaluate import evaluation_seeds
 
     monkeypatch.setenv("MINARI_DATASETS_PATH", str(store))
     dataset = minari.load_dataset("robo_offline/GoalReach/play_3ep-v2")  # written by the test above

@@ -15,9 +15,9 @@ from hydra.errors import ConfigCompositionException
 
 from robo_offline.algos import AGENTS, agent_class
 from robo_offline.algos.config import AgentConfig, build_config, with_current_names
-from robo_offline.cli import main as cli_main
+from robo_offline.commands.cli import main as cli_main
+from robo_offline.commands.train import agent_config, renamed_agent_overrides
 from robo_offline.errors import UserError
-from robo_offline.train import agent_config, renamed_agent_overrides
 
 CONFIGS = str(Path(__file__).resolve().parents[1] / "configs")
 

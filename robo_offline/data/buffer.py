@@ -165,7 +165,7 @@ class ReplayBuffer:
 
     def replace_frames_with_features(self, features: torch.Tensor) -> None:
         """obs=features: append per-frame features (F, D) to the per-frame state and drop the frames,
-        so the buffer serves state batches of `[proprio, features]` (robo_offline.representation)."""
+        so the buffer serves state batches of `[proprio, features]` (robo_offline.algos.representation)."""
         if self.frames is None or features.shape[0] != self.frames.shape[0]:
             have = None if self.frames is None else self.frames.shape[0]
             raise ValueError(f"need one feature row per frame ({have} frames), got {tuple(features.shape)}")
@@ -442,9 +442,10 @@ def load_buffer(specs: Sequence[Any], device: Any = None, *, store=None, image_s
             name (robo_offline.data.goal_rules), e.g. `goal_rules.goal_reach_rule`.
         terminate_on_goal: hindsight batches mark a reached goal as terminal.
         obs_mode: `image` (frames + the stored proprio state) or `state` (no frames; the state is
-            the privileged vector of robo_offline.privileged_state, rebuilt from the stored infos).
+            the privileged vector of robo_offline.world.privileged_state, rebuilt from the stored infos).
     """
-    from robo_offline.privileged_state import PRIVILEGED_STATE_DIM, STATE_INFO_KEYS, goal_scene_mask, privileged_state
+    from robo_offline.world.privileged_state import (PRIVILEGED_STATE_DIM, STATE_INFO_KEYS, goal_scene_mask,
+                                                     privileged_state)
 
     if obs_mode not in ("image", "state"):
         raise UserError(f"obs_mode={obs_mode!r}; use image or state")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from robo_offline.tasks.goal_reach import DRAWER_TOLERANCE, OBJECT_TOLERANCE
+from robo_offline.world.tasks.goal_reach import DRAWER_TOLERANCE, OBJECT_TOLERANCE
 
 
 def goal_family_shares(achieved_goal: np.ndarray, ep_frame_start: np.ndarray, ep_steps: np.ndarray) -> dict:

@@ -7,7 +7,7 @@ one callable (`resolve_goal_rule`). Files written before the name was stored get
 env id implies, which is what the buffer applied to them before.
 
   goal_reach  GoalReach-v1's own success rule: both drawer openings within 0.03 m and the object
-              centre within 0.04 m (robo_offline.tasks.goal_reach.goal_reached, batched in torch)
+              centre within 0.04 m (robo_offline.world.tasks.goal_reach.goal_reached, batched in torch)
   tolerance   every component within the env's `goal_tolerance` (stored beside the name)
   exact       equal achieved goals
 """
@@ -29,9 +29,9 @@ TASK_GOAL_RULES = {"robo_offline/GoalReach-v1": "goal_reach"}
 
 
 def goal_reach_rule(achieved: torch.Tensor, goal: torch.Tensor) -> torch.Tensor:
-    """GoalReach-v1's success rule (robo_offline.tasks.goal_reach.goal_reached) as batched torch ops:
+    """GoalReach-v1's success rule (robo_offline.world.tasks.goal_reach.goal_reached) as batched torch ops:
     both drawer openings within DRAWER_TOLERANCE and the object centre within OBJECT_TOLERANCE (L2)."""
-    from robo_offline.tasks.goal_reach import DRAWER_TOLERANCE, OBJECT_TOLERANCE
+    from robo_offline.world.tasks.goal_reach import DRAWER_TOLERANCE, OBJECT_TOLERANCE
 
     drawer_ok = ((achieved[:, :2] - goal[:, :2]).abs() < DRAWER_TOLERANCE).all(dim=1)
     object_ok = torch.linalg.vector_norm(achieved[:, 2:5] - goal[:, 2:5], dim=1) < OBJECT_TOLERANCE

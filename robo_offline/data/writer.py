@@ -157,7 +157,7 @@ def _same_file(fd: int, path: Path) -> bool:
 
 def make_recipe_env(recipe: dict, max_episode_steps: int | None = None):
     """The recipe's env (its env_kwargs; its episode length unless `max_episode_steps` is given)."""
-    from robo_offline.envs import make_env
+    from robo_offline.world.envs import make_env
 
     kwargs = dict(recipe.get("env_kwargs") or {})
     steps = max_episode_steps if max_episode_steps is not None else recipe.get("max_episode_steps")
@@ -177,7 +177,7 @@ def make_skill(recipe: dict, seed: int):
         module, attr = name.split(":", 1)
         factory = getattr(importlib.import_module(module), attr)
         return factory(noise=recipe["noise"], seed=seed, **kwargs)
-    from robo_offline.skills import make_skill as factory
+    from robo_offline.world.skills import make_skill as factory
 
     return factory(name, noise=recipe["noise"], seed=seed, **kwargs)
 

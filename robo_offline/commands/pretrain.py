@@ -1,0 +1,122 @@
+"""`robo-offline pretrain experiment=<name>`: the frozen image encoder behind `obs=features`.
+
+Trains `representation.FrameEncoder` with the chosen reward-free objective on the experiment's
+datasets (rewards are never read), then writes into Hydra's run directory
+(`runs/<experiment>/representation/` by default): `encoder.pt` (what `train obs=features` loads),
+`metrics.csv` (the objective's loss), `reconstructions.png` (objective=autoencoder: frames above,
+reconstructions below) and `probe.json` (how much of the
+simulator's privileged state a linear map recovers from the features on held-out episodes: a
+diagnostic, not a training signal).
+"""
+from __future__ import annotations
+
+import csv
+import dataclasses
+import json
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+from omegaconf import DictConfig, OmegaConf
+from tqdm import tqdm
+
+from robo_offline.algos.representation import (OBJECTIVES, FrameDecoder, RepresentationConfig, encode_frames,
+                                               linear_probe, representation_payload, train_representation)
+from robo_offline.checkpoint import save_checkpoint
+from robo_offline.device import resolve_device
+from robo_offline.errors import UserError
+
+# privileged-state columns the probe reports (robo_offline.world.privileged_state has the order)
+PROBE_TARGETS = {"drawer openings": slice(7, 9), "object centre": slice(9, 12), "object held": slice(12, 13),
+                 "grasp point minus tcp": slice(13, 16), "top handle minus tcp": slice(18, 21)}
+
+
+def probe_report(features: np.ndarray, proprio: np.ndarray, privileged: np.ndarray, episode_of_frame) -> dict:
+    """R^2 per privileged quantity from the proprio state alone and from proprio + image features."""
+    report = {}
+    for name, cols in PROBE_TARGETS.items():
+        target = privileged[:, cols]
+        keep = target.std(axis=0) > 1e-6  # a constant column has nothing to explain
+        if not keep.any():
+            continue
+        target = target[:, keep]
+        report[name] = {
+            "proprio only": float(linear_probe(proprio, target, episode_of_frame).mean()),
+            "proprio + features": float(linear_probe(np.concatenate([proprio, features], 1), target,
+                                                     episode_of_frame).mean()),
+        }
+    return report
+
+
+def reconstruction_picture(encoder, decoder: FrameDecoder, frames: torch.Tensor, path: Path, count: int = 8) -> Path:
+    idx = torch.linspace(0, frames.shape[0] - 1, count).long()
+    originals = frames[idx].cpu()
+    with torch.no_grad():
+        recon = decoder.reconstruct(encoder(frames[idx])).cpu()
+    rows = [torch.cat(list(x), dim=2) for x in (originals, recon)]  # (3, H, count*W)
+    grid = torch.cat(rows, dim=1).permute(1, 2, 0).numpy()
+    grid = cv2.resize(grid, (grid.shape[1] * 4, grid.shape[0] * 4), interpolation=cv2.INTER_NEAREST)
+    cv2.imwrite(str(path), cv2.cvtColor(grid, cv2.COLOR_RGB2BGR))
+    return path
+
+
+def run(cfg: DictConfig) -> None:
+    from hydra.core.hydra_config import HydraConfig
+
+    from robo_offline.data import load_buffer
+    from robo_offline.data.experiment import build_buffer
+
+    out = Path(HydraConfig.get().runtime.output_dir)
+    device = resolve_device(cfg.device)
+    if cfg.get("threads"):
+        torch.set_num_threads(int(cfg.threads))
+    rep_cfg = RepresentationConfig(**OmegaConf.to_container(cfg.representation, resolve=True))
+    if rep_cfg.objective not in OBJECTIVES:
+        raise UserError(f"representation.objective={rep_cfg.objective!r}; choose one of {', '.join(OBJECTIVES)}")
+    if rep_cfg.steps < 1 or rep_cfg.batch_size < 1 or rep_cfg.feature_dim < 1:
+        raise UserError(f"representation {dataclasses.asdict(rep_cfg)}: steps, batch_size and feature_dim "
+                        "must be positive")
+    buffer = build_buffer(cfg.experiment, device, "image")
+    frames = buffer.frames
+    print(f"pretrain: {frames.shape[0]} frames from {', '.join(buffer.dataset_ids)}")
+
+    rows = []
+    progress = tqdm(total=rep_cfg.steps, desc=f"pretrain {rep_cfg.objective}", unit="step", dynamic_ncols=True)
+    start = time.perf_counter()
+
+    def on_step(step: int, loss: torch.Tensor) -> None:
+        progress.update(1)
+        if step % 100 == 0 or step == rep_cfg.steps:
+            rows.append({"step": step, "loss": float(loss)})
+            progress.set_postfix(loss=f"{float(loss):.5f}")
+
+    encoder, objective = train_representation(buffer, rep_cfg, on_step)
+    progress.close()
+    seconds = time.perf_counter() - start
+    with (out / "metrics.csv").open("w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=["step", "loss"])
+        writer.writeheader()
+        writer.writerows(rows)
+    save_checkpoint(out / "encoder.pt", {"representation": representation_payload(encoder, rep_cfg),
+                                         "datasets": buffer.dataset_ids})
+    picture = None
+    if isinstance(objective, FrameDecoder):
+        picture = reconstruction_picture(encoder, objective, frames, out / "reconstructions.png")
+
+    features = encode_frames(encoder, frames).cpu().numpy()
+    specs = [{"dataset_id": d.dataset_id, "reward": "zero"} for d in buffer.datasets]
+    privileged = load_buffer(specs, device="cpu", obs_mode="state").states.numpy()
+    episode_of_frame = np.repeat(np.arange(buffer.num_episodes), buffer.ep_frames.cpu().numpy())
+    report = {"frames": int(frames.shape[0]), "train_seconds": round(seconds, 1),
+              "steps_per_s": round(rep_cfg.steps / seconds, 1), "objective": rep_cfg.objective,
+              "final_loss": rows[-1]["loss"],
+              "probe_r2_held_out_episodes": probe_report(features, buffer.states.cpu().numpy(), privileged,
+                                                         episode_of_frame)}
+    (out / "probe.json").write_text(json.dumps(report, indent=2) + "\n")
+    for name, r2 in report["probe_r2_held_out_episodes"].items():
+        print(f"  probe R^2 {name}: proprio only {r2['proprio only']:.2f}, "
+              f"proprio + features {r2['proprio + features']:.2f}")
+    print(f"encoder: {out / 'encoder.pt'}  ({report['steps_per_s']} steps/s, {seconds:.0f} s)")
+    print(f"probe: {out / 'probe.json'}" + (f"  reconstructions: {picture}" if picture else ""))

@@ -1,0 +1,264 @@
+"""`robo-offline train experiment=<name> agent=<cql|bc|iql|awac> steps=<int> seed=<int>`.
+
+Trains an agent on the experiment's datasets, logs to CSV and TensorBoard, evaluates in the
+environment every `eval_every` steps, checkpoints atomically, and resumes exactly when rerun in
+the same run directory. Everything lands in Hydra's run directory (`hydra.run.dir=<path>`).
+With `eval_every=0` and existing datasets it needs no simulator: pybullet need not be installed.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+import random
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from omegaconf import DictConfig, OmegaConf
+from tqdm import tqdm
+
+from robo_offline.algos import agent_class, make_agent, register_agent_configs
+from robo_offline.algos.config import renamed_keys
+from robo_offline.algos.representation import FeaturePolicy
+from robo_offline.checkpoint import capture_rng_state, load_checkpoint, restore_rng_state, save_checkpoint
+from robo_offline.device import resolve_device
+from robo_offline.errors import UserError
+from robo_offline.evaluation import evaluate_policy, evaluation_families
+from robo_offline.logger import EVAL_COLUMNS, MetricsLogger
+from robo_offline.world.envs import env_argument_errors, env_spaces, make_env
+
+register_agent_configs()  # before Hydra composes: configs/agent/*.yaml start from these nodes
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def evaluation_env_spaces(env_id: str, env_kwargs: dict, evaluate: bool):
+    """(observation space, action space) of the evaluation env, found before the data is loaded. With
+    `evaluate` the env is made, so a missing simulator stops the run now, not at its first evaluation;
+    without, the spaces come from the env's arguments alone and training needs no pybullet."""
+    if not evaluate:
+        with env_argument_errors(env_id, env_kwargs):
+            return env_spaces(env_id, env_kwargs)
+    env = make_env(env_id, env_kwargs)
+    env.close()
+    return env.observation_space, env.action_space
+
+
+def check_env_matches_data(env_id: str, env_kwargs: dict, env_space: tuple, buffer) -> None:
+    space, action_space = env_space
+    image = None if "image" not in space.spaces else tuple(np.roll(space["image"].shape, 1))
+    want = (image, space["state"].shape[0], action_space.shape[0])
+    have = (buffer.image_shape, buffer.state_dim, buffer.action_dim)
+    if want != have:
+        raise UserError(
+            f"the evaluation env {env_id} {env_kwargs} gives (images, state dim, action dim) {want} but "
+            f"the datasets give {have}; generate the data with the same image_size as "
+            "experiment.env_kwargs")
+
+
+def image_shape_list(buffer) -> list | None:
+    return None if buffer.image_shape is None else list(buffer.image_shape)
+
+
+def checkpoint_payload(agent, agent_name, agent_cfg, buffer, experiment, cfg, step, sample_gen,
+                       representation: dict | None = None) -> dict:
+    return {
+        "representation": representation,
+        "agent_name": agent_name,
+        "agent_config": agent_cfg,
+        "agent": agent.state_dict(),
+        "step": step,
+        "image_shape": image_shape_list(buffer),
+        "state_dim": buffer.state_dim,
+        "action_dim": buffer.action_dim,
+        "env_id": experiment.env,
+        "env_kwargs": eval_env_kwargs(cfg),
+        "rng": capture_rng_state(sample_gen),
+        "config": OmegaConf.to_container(cfg, resolve=True),
+    }
+
+
+def eval_env_kwargs(cfg: DictConfig) -> dict:
+    """The experiment's env kwargs plus the observation mode the agent acts on (obs=features acts on
+    camera images through its frozen encoder)."""
+    obs_mode = "image" if cfg.obs == "features" else cfg.obs
+    return {**OmegaConf.to_container(cfg.experiment.env_kwargs, resolve=True), "obs_mode": obs_mode}
+
+
+def load_representation(path: str, buffer, device: torch.device):
+    """obs=features: the frozen encoder from `robo-offline pretrain`; the buffer's frames become features."""
+    from robo_offline.algos.representation import encode_frames, encoder_from_payload
+    from robo_offline.checkpoint import load_checkpoint
+
+    payload = load_checkpoint(path)["representation"]
+    if tuple(payload["image_shape"]) != buffer.image_shape:
+        raise UserError(f"encoder {path} was trained on images {payload['image_shape']}, the data has "
+                        f"{list(buffer.image_shape)}; pretrain on this experiment's data")
+    encoder = encoder_from_payload(payload, device)
+    start = time.perf_counter()
+    buffer.replace_frames_with_features(encode_frames(encoder, buffer.frames))
+    print(f"obs=features: {encoder.feature_dim} features per frame from {path} "
+          f"({time.perf_counter() - start:.0f} s for all frames)")
+    return encoder, payload
+
+
+def same_representation(a: dict | None, b: dict) -> bool:
+    """Whether two checkpoints' frozen encoders are the same (config, image shape and weights)."""
+    if a is None or (a["config"], a["image_shape"]) != (b["config"], b["image_shape"]):
+        return False
+    if a["encoder"].keys() != b["encoder"].keys():
+        return False
+    return all(torch.equal(a["encoder"][k], b["encoder"][k]) for k in a["encoder"])
+
+
+def agent_config(cfg: DictConfig) -> dict:
+    """The agent's config dataclass defaults with configs/agent/<name>.yaml over them (Hydra's
+    `agent` group), then the experiment's `agent_defaults` for the keys this agent has (e.g.
+    smaller MLPs for obs=state), then `agent_defaults.<agent name>` (keys for that agent alone,
+    e.g. CQL's target rate where IQL has a key of the same name), then the command line's
+    `agent.*` overrides."""
+    from hydra.core.hydra_config import HydraConfig
+
+    agent = OmegaConf.to_container(cfg.agent, resolve=True)
+    config_cls = agent_class(agent["name"]).config_cls
+    fields = {f.name for f in dataclasses.fields(config_cls)}
+    defaults = OmegaConf.to_container(cfg.experiment.get("agent_defaults") or OmegaConf.create({}), resolve=True)
+    own = defaults.get(agent["name"]) or {}
+    renamed = renamed_keys([*defaults, *own])
+    if renamed:
+        raise UserError(f"experiment.agent_defaults uses old key names: {', '.join(renamed)}")
+    unknown = sorted(set(own) - fields)
+    if unknown:
+        raise UserError(f"experiment.agent_defaults.{agent['name']} has keys {unknown} that agent={agent['name']} "
+                        f"does not know; its keys are the fields of {config_cls.__name__} ({config_cls.__module__})")
+    cli = [o.lstrip("+") for o in HydraConfig.get().overrides.task if o.lstrip("+").startswith("agent.")]
+    from_cli = OmegaConf.to_container(OmegaConf.from_dotlist(cli)).get("agent", {}) if cli else {}
+    return {**agent, **{k: v for k, v in defaults.items() if k in fields}, **own, **from_cli}
+
+
+def renamed_agent_overrides(overrides: list[str]) -> list[str]:
+    """'old -> new' for each command-line `agent.<old key>=...`: Hydra itself would only say that
+    the key is not in the agent's config."""
+    keys = [override.lstrip("~+").split("=", 1)[0] for override in overrides]
+    return renamed_keys(key[len("agent."):] for key in keys if key.startswith("agent."))
+
+
+def run(cfg: DictConfig) -> None:
+    from hydra.core.hydra_config import HydraConfig
+
+    from robo_offline.data.experiment import build_buffer
+    from robo_offline.plots import plot_learning_curve
+
+    if cfg.steps < 1 or cfg.batch_size < 1:
+        raise UserError(f"steps={cfg.steps} batch_size={cfg.batch_size}: both must be positive")
+    run_dir = Path(HydraConfig.get().runtime.output_dir)
+    device = resolve_device(cfg.device)
+    if cfg.get("threads"):
+        torch.set_num_threads(int(cfg.threads))
+    seed_everything(cfg.seed)
+    experiment = cfg.experiment
+    if cfg.obs not in ("image", "state", "features"):
+        raise UserError(f"obs={cfg.obs!r}; use obs=image, obs=state or obs=features")
+    env_kwargs = eval_env_kwargs(cfg)
+    if cfg.obs == "features" and not Path(cfg.representation).is_file():
+        raise UserError(f"obs=features needs a pretrained encoder at {cfg.representation}: run `robo-offline "
+                        "pretrain experiment=<this experiment>` first, or pass representation=<encoder.pt>")
+
+    env_space = evaluation_env_spaces(experiment.env, env_kwargs, evaluate=bool(cfg.eval_every))
+    buffer = build_buffer(experiment, device, "image" if cfg.obs == "features" else cfg.obs)
+    check_env_matches_data(experiment.env, env_kwargs, env_space, buffer)
+    encoder, representation = None, None
+    if cfg.obs == "features":
+        encoder, representation = load_representation(cfg.representation, buffer, device)
+    agent_cfg = agent_config(cfg)
+    agent_name = agent_cfg.pop("name")
+    agent = make_agent(agent_name, image_shape=buffer.image_shape, state_dim=buffer.state_dim,
+                       action_dim=buffer.action_dim, cfg=agent_cfg, device=device)
+    sample_gen = torch.Generator(device=device).manual_seed(cfg.seed)
+
+    ckpt_path = run_dir / "checkpoints" / "last.pt"
+    start_step = 0
+    if ckpt_path.exists():
+        payload = load_checkpoint(ckpt_path)
+        if payload["agent_name"] != agent_name:
+            raise UserError(f"{run_dir} holds a {payload['agent_name']} run; agent={agent_name} cannot resume it: "
+                            "use another hydra.run.dir or the same agent")
+        if payload["image_shape"] != image_shape_list(buffer):
+            raise UserError(f"{run_dir} holds a run on images {payload['image_shape']}, the data now gives "
+                            f"{image_shape_list(buffer)}; use another hydra.run.dir")
+        saved = payload["config"]
+        if (saved.get("experiment"), saved.get("obs")) != (OmegaConf.to_container(experiment, resolve=True), cfg.obs):
+            raise UserError(f"{run_dir} holds a run of another experiment (datasets, roles or obs differ); "
+                            "give this one its own hydra.run.dir")
+        if representation is not None and not same_representation(payload.get("representation"), representation):
+            raise UserError(f"{run_dir} holds a run on another frozen encoder than {cfg.representation}; "
+                            "give this one its own hydra.run.dir")
+        agent.load_state_dict(payload["agent"])
+        restore_rng_state(payload["rng"], sample_gen)
+        start_step = int(payload["step"])
+        print(f"resuming {agent_name} from step {start_step} ({ckpt_path})")
+    if start_step >= cfg.steps:
+        print(f"nothing to do: checkpoint is at step {start_step} >= steps={cfg.steps}")
+        return
+
+    def save(step: int, path: Path = ckpt_path) -> None:
+        save_checkpoint(path, checkpoint_payload(agent, agent_name, agent_cfg, buffer, experiment, cfg, step,
+                                                 sample_gen, representation))
+
+    policy = agent if encoder is None else FeaturePolicy(agent, encoder)
+    families = [f for f in evaluation_families(experiment.env, env_kwargs) if f is not None]
+    logger = MetricsLogger(run_dir, resume_step=start_step,
+                           eval_columns=[*EVAL_COLUMNS, *(f"eval/success_{f}" for f in families)])
+    accumulated: dict[str, torch.Tensor] = {}
+    since_log = 0
+    last_time, last_step = time.perf_counter(), start_step
+    progress = tqdm(total=cfg.steps, initial=start_step, desc=f"train {agent_name}", unit="step", dynamic_ncols=True)
+    try:
+        for step in range(start_step + 1, cfg.steps + 1):
+            metrics = agent.update(agent.sample_batch(buffer, cfg.batch_size, generator=sample_gen))
+            for key, value in metrics.items():
+                value = value.detach()
+                accumulated[key] = accumulated[key] + value if key in accumulated else value
+            since_log += 1
+            progress.update(1)
+
+            row: dict[str, torch.Tensor | float] = {}
+            if step % cfg.log_every == 0 or step == cfg.steps:
+                row.update({k: v / since_log for k, v in accumulated.items()})
+                now = time.perf_counter()
+                row["steps_per_s"] = (step - last_step) / max(now - last_time, 1e-9)
+                last_time, last_step = now, step
+                accumulated, since_log = {}, 0
+            if cfg.eval_every and (step % cfg.eval_every == 0 or step == cfg.steps):
+                result = evaluate_policy(policy, experiment.env, env_kwargs, episodes=cfg.eval_episodes,
+                                         seed=cfg.seed, progress=False)
+                row.update({"eval/success_rate": result.success_rate, "eval/ci95_lo": result.ci95[0],
+                            "eval/ci95_hi": result.ci95[1], "eval/mean_length": result.mean_length})
+                row.update({f"eval/success_{f}": part.success_rate for f, part in result.by_family().items()})
+                progress.set_postfix(success=f"{result.success_rate:.2f}")
+            if row:
+                values = logger.log(step, row)
+                bad = [k for k, v in values.items() if not k.startswith("eval/") and not math.isfinite(v)]
+                if bad:
+                    nan_path = run_dir / "checkpoints" / f"nonfinite_step{step}.pt"
+                    save(step, nan_path)
+                    last_good = f"the last good checkpoint is {ckpt_path}" if ckpt_path.exists() else \
+                        "no checkpoint was written before it"
+                    raise UserError(f"non-finite {', '.join(bad)} at step {step} (averaged since the previous log); "
+                                    f"stopped. State saved to {nan_path}; {last_good}. "
+                                    "Lower the learning rates or check the data for bad values")
+            if step % cfg.checkpoint_every == 0 or step == cfg.steps:
+                save(step)
+    finally:
+        progress.close()
+        logger.close()
+
+    curve = plot_learning_curve(run_dir / "metrics.csv", run_dir / "learning_curve.png")
+    print(f"run dir: {run_dir}")
+    print(f"checkpoint: {ckpt_path}")
+    print(f"metrics: {run_dir / 'metrics.csv'}  tensorboard: {run_dir / 'tensorboard'}  curve: {curve}")

@@ -1,0 +1,36 @@
+"""The datasets an experiment config names, loaded as one replay buffer (`train` and `pretrain` both start here)."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from robo_offline.errors import UserError
+
+if TYPE_CHECKING:
+    import torch
+    from omegaconf import DictConfig
+
+
+def selected_datasets(experiment: DictConfig) -> list:
+    """The experiment's dataset entries whose `role` is in `experiment.roles` (all when unset),
+    e.g. `experiment.roles=[task]` for the no-prior baselines."""
+    roles = experiment.get("roles")
+    entries = [e for e in experiment.datasets if roles is None or e.get("role") in roles]
+    if not entries:
+        have = sorted({str(e.get("role")) for e in experiment.datasets})
+        raise UserError(f"experiment.roles={list(roles)} selects no dataset; the experiment's roles are {have}")
+    return entries
+
+
+def build_buffer(experiment: DictConfig, device: torch.device, obs_mode: str = "image"):
+    """The experiment's datasets, generated first when missing and `generate_missing` is set."""
+    from robo_offline.data import ensure_dataset, load_buffer
+
+    specs = []
+    for entry in selected_datasets(experiment):
+        if experiment.get("generate_missing", False):
+            dataset_id = ensure_dataset(entry.recipe, episodes=entry.episodes, seed=experiment.data_seed,
+                                        workers=experiment.get("data_workers", "auto"))
+        else:
+            dataset_id = entry.dataset_id
+        specs.append({"dataset_id": dataset_id, "weight": float(entry.weight), "reward": entry.reward})
+    return load_buffer(specs, device=device, obs_mode=obs_mode)
