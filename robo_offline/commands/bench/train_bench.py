@@ -84,11 +84,11 @@ def run(quick: bool) -> list[dict]:
             ]
         for name, cfg in configs:
             value = steps_per_second(name, cfg, cpu, warmup, steps)
-            rows.append(figure(_label(name, cfg) + " (precision auto)" * (not cfg), value, "steps/s", dev, COMMAND))
+            rows.append(figure(_label(name, cfg) + " (agent defaults)" * (not cfg), value, "steps/s", dev, COMMAND))
         if not quick and threads > 1:
             torch.set_num_threads(1)
             value = steps_per_second("cql", {}, cpu, warmup, steps)
-            rows.append(figure(_label("cql", {}) + " (precision auto)", value, "steps/s",
+            rows.append(figure(_label("cql", {}) + " (agent defaults)", value, "steps/s",
                                f"{cpu_device()}, 1 torch thread", COMMAND))
     finally:
         torch.set_num_threads(threads_before)
