@@ -11,3 +11,13 @@ def test_bench_takes_key_value_overrides_and_names_its_sections():
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "nosuch" in proc.stderr and "env_bench" in proc.stderr
+
+
+def test_profile_names_the_operators_of_a_cql_update():
+    """`profile=true` (scripts/gpu_job.sh bench): torch.profiler's table of one CQL update."""
+    import torch
+
+    from robo_offline.commands.bench.train_bench import profile_update
+
+    table = profile_update(torch.device("cpu"), steps=1, top=5)
+    assert table.startswith("CQL update") and "aten::" in table and "Self CPU" in table

@@ -101,6 +101,30 @@ def test_horizon_is_the_envs(tmp_path):
     assert s["bytes_per_transition"] < 0.35 * 6912
 
 
+def test_an_experiment_dataset_entry_sets_its_episode_length(monkeypatch):
+    """`max_episode_steps` in an experiment's dataset entry reaches the generator (play episodes
+    longer than the env's horizon); entries without it keep the recipe's."""
+    from omegaconf import OmegaConf
+
+    import robo_offline.data as data
+    from robo_offline.data.experiment import build_buffer
+
+    asked = {}
+
+    def fake_ensure(recipe, **kwargs):
+        asked[recipe] = kwargs
+        return f"robo_offline/Test/{recipe}-v1"
+
+    monkeypatch.setattr(data, "ensure_dataset", fake_ensure)
+    monkeypatch.setattr(data, "load_buffer", lambda specs, **kwargs: specs)
+    experiment = OmegaConf.create({"generate_missing": True, "data_seed": 0, "datasets": [
+        {"recipe": "play", "episodes": 4, "weight": 1.0, "reward": "none", "max_episode_steps": 120},
+        {"recipe": "grasp_task", "episodes": 2, "weight": 1.0, "reward": "sparse"}]})
+    specs = build_buffer(experiment, device="cpu")
+    assert asked["play"]["max_episode_steps"] == 120 and asked["grasp_task"]["max_episode_steps"] is None
+    assert [s["dataset_id"] for s in specs] == ["robo_offline/Test/play-v1", "robo_offline/Test/grasp_task-v1"]
+
+
 def test_prior_and_task_data_meet(tmp_path):
     """Full-horizon prior and task data: actions inside +-0.9, the prior never shows the task and
     ends where task episodes start (overlap), the task data succeeds."""

@@ -71,14 +71,26 @@ def test_train_writes_checkpoint_metrics_tensorboard_and_curve(trained):
     assert (trained / "learning_curve.png").stat().st_size > 1000
 
 
-def test_train_needs_no_pybullet_with_evaluation_off(store, trained, tmp_path):
-    """A GPU machine with only torch: train from the datasets `trained` generated, pybullet unimportable
-    (both observation modes in one multirun process, to pay for the imports once)."""
-    command, *overrides = train_args(tmp_path, "steps=2", "obs=state,image", f"hydra.sweep.dir={tmp_path}",
-                                     "hydra.sweep.subdir=${obs}")
-    cli(store, command, "-m", *overrides, missing=("pybullet",))
+def test_gpu_job_script_trains_without_pybullet_and_its_checkpoint_evaluates_back(store, trained, tmp_path):
+    """The GPU side of the round trip (scripts/gpu_job.sh), here on the CPU: pybullet unimportable,
+    train from the datasets `trained` generated in both observation modes (one multirun process, to
+    pay for the imports once), then the image run's checkpoint evaluated where the simulator is."""
+    blocker = tmp_path / "no_pybullet"
+    blocker.mkdir()
+    (blocker / "pybullet.py").write_text("raise ImportError('pybullet is not installed on this machine')\n")
+    out = tmp_path / "out"
+    _, *overrides = train_args(tmp_path, "steps=2", "obs=state,image", f"hydra.sweep.dir={out}",
+                               "hydra.sweep.subdir=${obs}")
+    env = {**os.environ, "MINARI_DATASETS_PATH": str(store), "OUT": str(out), "PYTHON": sys.executable,
+           "PYTHONPATH": str(blocker)}
+    script = Path(__file__).resolve().parents[1] / "scripts" / "gpu_job.sh"
+    proc = subprocess.run(["bash", str(script), "train", "-m", *overrides], env=env, capture_output=True,
+                          text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
     for obs in ("state", "image"):
-        assert (tmp_path / obs / "checkpoints" / "last.pt").is_file()
+        assert (out / obs / "checkpoints" / "last.pt").is_file()
+    result = cli(store, "eval", f"checkpoint={out / 'image'}", "episodes=1", f"out={tmp_path / 'eval'}")
+    assert result.stdout.strip().splitlines()[-1].endswith("episodes=1")
 
 
 def test_evaluation_without_pybullet_stops_before_the_data_loads(monkeypatch):

@@ -22,14 +22,16 @@ def selected_datasets(experiment: DictConfig) -> list:
 
 
 def build_buffer(experiment: DictConfig, device: torch.device, obs_mode: str = "image"):
-    """The experiment's datasets, generated first when missing and `generate_missing` is set."""
+    """The experiment's datasets, generated first when missing and `generate_missing` is set (an
+    entry's `max_episode_steps`, when given, overrides its recipe's episode length)."""
     from robo_offline.data import ensure_dataset, load_buffer
 
     specs = []
     for entry in selected_datasets(experiment):
         if experiment.get("generate_missing", False):
             dataset_id = ensure_dataset(entry.recipe, episodes=entry.episodes, seed=experiment.data_seed,
-                                        workers=experiment.get("data_workers", "auto"))
+                                        workers=experiment.get("data_workers", "auto"),
+                                        max_episode_steps=entry.get("max_episode_steps"))
         else:
             dataset_id = entry.dataset_id
         specs.append({"dataset_id": dataset_id, "weight": float(entry.weight), "reward": entry.reward})

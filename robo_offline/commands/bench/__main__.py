@@ -1,6 +1,7 @@
 """`make bench`: run every benchmark section, print one table, write benchmarks/results.json.
 
     python -m robo_offline.commands.bench quick=true 'only=[env_bench]'   (Hydra overrides, configs/bench.yaml)
+    python -m robo_offline.commands.bench 'only=[train_bench]' profile=true   (+ where a CQL update's time goes)
 
 Each section module exposes `run(quick: bool) -> list[dict]` of
 `{"name", "value", "unit", "device", "command"}` entries.
@@ -40,6 +41,16 @@ def run(cfg) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2))
     print(f"\nwrote {out}")
+    if cfg.profile:
+        import torch
+
+        from robo_offline.commands.bench.train_bench import profile_update
+
+        device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        table = profile_update(device, steps=(2 if cfg.quick else 20) if device.type == "cuda" else (1 if cfg.quick else 3))
+        profile_path = out.with_name("profile.txt")
+        profile_path.write_text(table)
+        print(f"\n{table}\nwrote {profile_path}")
 
 
 if __name__ == "__main__":

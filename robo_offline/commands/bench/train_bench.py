@@ -4,6 +4,7 @@ Synthetic data already on the device (the replay buffer keeps it there), so the 
 update alone. On CPU each figure is a few steps after a warm-up (the whole section < 2 min);
 on CUDA, eager and with the update captured in one CUDA graph (and torch.compile + graph).
 Levers for CQL (fp32 / channels_last / bf16, threads, faithful COG layout) get their own rows.
+`profile_update` says where one CQL update's time goes, by torch.profiler (bench `profile=true`).
 """
 from __future__ import annotations
 
@@ -111,6 +112,28 @@ def run(quick: bool) -> list[dict]:
                 continue
             rows.append(figure(_label(name, cfg), value, "steps/s", dev, COMMAND))
     return rows
+
+
+def profile_update(device: torch.device, steps: int, top: int = 25) -> str:
+    """torch.profiler's table of the default CQL update on `device`: the `top` operators by their own
+    (self) time, on the GPU where there is one, else on the CPU; `steps` updates after a warm-up."""
+    from torch.profiler import ProfilerActivity, profile
+
+    torch.manual_seed(0)
+    agent = make_agent("cql", IMAGE, STATE_DIM, ACTION_DIM, {}, device)
+    batch = synthetic_batch(device)
+    for _ in range(3):
+        agent.update(batch)
+    _sync(device)
+    activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if device.type == "cuda" else [])
+    with profile(activities=activities) as prof:
+        for _ in range(steps):
+            agent.update(batch)
+        _sync(device)
+    sort_by = "self_cuda_time_total" if device.type == "cuda" else "self_cpu_time_total"
+    where = torch.cuda.get_device_name(device) if device.type == "cuda" else cpu_device()
+    header = f"CQL update (agent defaults), batch {BATCH}, 48x48, {steps} steps on {where}; sorted by {sort_by}\n"
+    return header + prof.key_averages().table(sort_by=sort_by, row_limit=top)
 
 
 if __name__ == "__main__":
