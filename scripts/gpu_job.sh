@@ -6,7 +6,8 @@
 #   train <overrides>   trains with evaluation off (no simulator there); the run directory,
 #                       checkpoint included, lands in $OUT/run: copy it back and `robo-offline
 #                       eval checkpoint=<it>` / `render` on the CPU machine
-#   bench <overrides>   the benchmark's training section (CUDA rows when a GPU is visible) and
+#   bench <overrides>   the benchmark's training and data sections (CUDA rows when a GPU is visible; the
+#                       data rows from the carried datasets, as nothing can be generated there) and
 #                       the profile of one CQL update; figures in $OUT/bench.json, $OUT/profile.txt
 # usage: OUT=<folder that travels back> scripts/gpu_job.sh train|bench [hydra overrides ...]
 set -euo pipefail
@@ -28,6 +29,6 @@ mkdir -p "$OUT"
 print('torch', torch.__version__, '|', torch.cuda.get_device_name() if cuda else 'no GPU visible: CPU')"
 case "$job" in
   train) exec "$PYTHON" -m robo_offline.commands.cli train "$@" eval_every=0 "hydra.run.dir=$OUT/run" ;;
-  bench) exec "$PYTHON" -m robo_offline.commands.bench "$@" "only=[train_bench]" profile=true "out=$OUT/bench.json" ;;
+  bench) exec "$PYTHON" -m robo_offline.commands.bench "$@" "only=[train_bench,data_bench]" profile=true "out=$OUT/bench.json" ;;
   *) echo "unknown job '$job': train or bench" >&2; exit 2 ;;
 esac

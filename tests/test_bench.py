@@ -21,3 +21,15 @@ def test_profile_names_the_operators_of_a_cql_update():
 
     table = profile_update(torch.device("cpu"), steps=1, top=5)
     assert table.startswith("CQL update") and "aten::" in table and "Self CPU" in table
+
+
+def test_data_bench_without_the_simulator_measures_the_carried_datasets(tmp_path, monkeypatch):
+    """On a GPU machine (no pybullet) the data section loads and samples the store's datasets."""
+    from robo_offline.commands.bench.data_bench import store_dataset_rows
+    from robo_offline.data import generate_dataset
+
+    generate_dataset("drawer_open_prior", episodes=1, seed=0, workers=1, store=tmp_path, progress=False)
+    monkeypatch.setenv("MINARI_DATASETS_PATH", str(tmp_path))
+    rows = {row["name"]: row["value"] for row in store_dataset_rows(secs=0.05, cmd="test")}
+    assert rows["buffer load, 70 transitions of 1 carried dataset, to CPU"] > 0
+    assert rows["sample batch 256 (CPU)"] > 0 and rows["sample goal-conditioned batch 256 (CPU)"] > 0

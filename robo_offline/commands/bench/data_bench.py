@@ -7,7 +7,9 @@ the default COG datasets (drawer_open_prior + grasp_task, 2 x 5,000 episodes x 5
 transitions) is extrapolated linearly from the measured per-transition time (compressed), and
 labelled as such; when those datasets have been generated into the
 project's store (`robo-offline generate dataset=drawer_open_prior`, `dataset=grasp_task`), their
-load is also measured.
+load is also measured. Where pybullet is missing (a GPU machine, scripts/gpu_job.sh bench) nothing
+can be generated: the section then loads the datasets carried into the store, to the CPU and to
+the GPU, and measures sampling from each.
 """
 from __future__ import annotations
 
@@ -84,11 +86,53 @@ def _sampling_rate(buffer, batch_size: int, seconds: float, goal: bool = False) 
     return n / (time.perf_counter() - start)
 
 
+def _simulator_importable() -> bool:
+    from robo_offline.errors import UserError
+
+    try:
+        import robo_offline.world.sim.bullet  # noqa: F401
+    except (ImportError, UserError):  # the module turns a missing pybullet into a UserError naming the fix
+        return False
+    return True
+
+
+def store_dataset_rows(secs: float, cmd: str) -> list[dict]:
+    """Load time and sampling rate of every dataset in the store (in one buffer), on the CPU and,
+    when there is one, on the GPU: the data figures a machine without the simulator can measure."""
+    from robo_offline.data import load_buffer
+    from robo_offline.paths import resolve_store
+
+    store = resolve_store(None)
+    ids = sorted(str(meta.parent.parent.relative_to(store)) for meta in store.glob("*/*/*/data/metadata.json"))
+    if not ids:
+        print(f"[data_bench] no pybullet and no dataset in {store}: nothing to measure", flush=True)
+        return []
+    devices = [("cpu", cpu_device())] + ([("cuda", f"cuda: {torch.cuda.get_device_name(0)}")]
+                                          if torch.cuda.is_available() else [])
+    rows = []
+    for device, label in devices:
+        start = time.perf_counter()
+        buf = load_buffer([{"dataset_id": d, "reward": "none"} for d in ids], device=device, store=store)
+        if device == "cuda":
+            torch.cuda.synchronize()
+        where = f"{len(buf)} transitions of {len(ids)} carried dataset{'s' * (len(ids) > 1)}"
+        rows.append(figure(f"buffer load, {where}, to {device.upper()}", time.perf_counter() - start, "s", label, cmd))
+        rows.append(figure(f"sample batch 256 ({device.upper()})", _sampling_rate(buf, 256, secs), "batches/s",
+                           label, cmd))
+        rows.append(figure(f"sample goal-conditioned batch 256 ({device.upper()})",
+                           _sampling_rate(buf, 256, secs, goal=True), "batches/s", label, cmd))
+    return rows
+
+
 def run(quick: bool) -> list[dict]:
     from robo_offline.data import generate_dataset, load_buffer
 
     episodes = 6 if quick else 80
     cmd = "python -m robo_offline.commands.bench 'only=[data_bench]'" + (" quick=true" if quick else "")
+    if not _simulator_importable():
+        print("[data_bench] pybullet is not importable here: no generation; the datasets in the store instead",
+              flush=True)
+        return store_dataset_rows(0.5 if quick else 2.0, cmd)
     cpu = cpu_device()
     rows = []
     with tempfile.TemporaryDirectory(prefix="robo_offline_bench_") as store:
