@@ -74,7 +74,7 @@ def test_train_writes_checkpoint_metrics_tensorboard_and_curve(trained):
 def test_gpu_job_script_trains_without_pybullet_and_its_checkpoint_evaluates_back(store, trained, tmp_path):
     """The GPU side of the round trip (scripts/gpu_job.sh), here on the CPU: pybullet unimportable,
     train from the datasets `trained` generated in both observation modes (one multirun process, to
-    pay for the imports once), then the image run's checkpoint evaluated where the simulator is."""
+    pay for the imports once), then `eval` of the image run's checkpoint where the simulator is."""
     blocker = tmp_path / "no_pybullet"
     blocker.mkdir()
     (blocker / "pybullet.py").write_text("raise ImportError('pybullet is not installed on this machine')\n")
@@ -89,8 +89,14 @@ def test_gpu_job_script_trains_without_pybullet_and_its_checkpoint_evaluates_bac
     assert proc.returncode == 0, proc.stdout + proc.stderr
     for obs in ("state", "image"):
         assert (out / obs / "checkpoints" / "last.pt").is_file()
-    result = cli(store, "eval", f"checkpoint={out / 'image'}", "episodes=1", f"out={tmp_path / 'eval'}")
-    assert result.stdout.strip().splitlines()[-1].endswith("episodes=1")
+    # back where the simulator is: eval prints its success line and writes the per-episode CSV
+    proc = cli(store, "eval", f"checkpoint={out / 'image'}", "episodes=2", "seed=3", f"out={tmp_path / 'eval'}")
+    last = proc.stdout.strip().splitlines()[-1]
+    match = re.fullmatch(r"success_rate=([0-9.]+) ci95=\[([0-9.]+), ([0-9.]+)\] episodes=2", last)
+    assert match, last
+    rate, lo, hi = map(float, match.groups())
+    assert lo <= rate <= hi
+    assert len(read_rows(tmp_path / "eval" / "episodes_seed3.csv")) == 2
 
 
 def test_evaluation_without_pybullet_stops_before_the_data_loads(monkeypatch):
@@ -104,17 +110,6 @@ def test_evaluation_without_pybullet_stops_before_the_data_loads(monkeypatch):
         evaluation_env_spaces("robo_offline/DrawerGrasp-v1", {}, evaluate=True)
     space, _ = evaluation_env_spaces("robo_offline/DrawerGrasp-v1", {"obs_mode": "state"}, evaluate=False)
     assert space["state"].shape == (24,)
-
-
-def test_eval_prints_success_rate_line_and_csv(store, trained, tmp_path):
-    proc = cli(store, "eval", f"checkpoint={trained / 'checkpoints' / 'last.pt'}", "episodes=2", "seed=3",
-               f"out={tmp_path}")
-    last = proc.stdout.strip().splitlines()[-1]
-    match = re.fullmatch(r"success_rate=([0-9.]+) ci95=\[([0-9.]+), ([0-9.]+)\] episodes=2", last)
-    assert match, last
-    rate, lo, hi = map(float, match.groups())
-    assert lo <= rate <= hi
-    assert len(read_rows(tmp_path / "episodes_seed3.csv")) == 2
 
 
 def test_render_writes_videos_and_contact_sheet(store, trained, tmp_path):
