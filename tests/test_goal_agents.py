@@ -120,6 +120,23 @@ def test_chaining_off_cuts_the_bootstrap_of_other_episode_goals():
         assert (float(metrics["target_q"]) == 0.0) == zero_target, chaining
 
 
+def test_more_backup_samples_take_the_best_policy_action_at_s_next():
+    """backup_samples=k: the TD target is the max over k policy actions at s' (EMaQ): on the same
+    batch and networks, 16 samples give a larger target than one."""
+    batch = goal_batch(images=False)
+    batch["reward"] = batch["terminated"] = torch.zeros(8)
+    targets = {}
+    for k in (1, 16):
+        torch.manual_seed(0)
+        ag = agent("gcql", images=False, backup_samples=k)
+        torch.manual_seed(1)
+        _, metrics = ag.compute_losses(batch)
+        targets[k] = float(metrics["target_q"])
+    assert targets[16] > targets[1]
+    with pytest.raises(ValueError, match="backup_samples"):
+        agent("gcql", backup_samples=0)
+
+
 @pytest.mark.parametrize("conservative", ["negatives", "cql"])
 def test_conservative_term_pushes_unseen_actions_down(conservative):
     """One state, one goal, the data always takes action (0.5, 0.5) and never reaches the goal's

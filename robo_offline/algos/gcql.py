@@ -4,9 +4,11 @@ Chebotar et al. 2021; the MT-Opt family), with an advantage-weighted actor.
 Batches are relabelled with hindsight goals (robo_offline.algos.goals): reward 1 and the end of
 the episode where s' reaches the goal g, else 0.
 
-    Q:     each Q_e(s, a, g) regressed to r + gamma * (1 - reached) * c * min_e Q_target,e(s', a', g),
-           a' ~ pi(.|s', g); c = 1, except for goals from other episodes when `chaining` is off
-           (then their target is the reward alone: they act as negatives, as without goal chaining)
+    Q:     each Q_e(s, a, g) regressed to r + gamma * (1 - reached) * c * max_k min_e Q_target,e(s', a'_k, g),
+           a'_k ~ pi(.|s', g), k <= `backup_samples` (1: the policy's value; more: EMaQ's max over
+           policy samples, Ghasemipour et al. 2021, a greedier backup that still only asks Q about
+           actions the policy proposes); c = 1, except for goals from other episodes when `chaining`
+           is off (then their target is the reward alone: they act as negatives, as without goal chaining)
     conservative term, by `conservative`:
       negatives  Actionable Models' artificial negatives: mean over N uniform actions of
                  Q_e(s, a_unif, g)^2 (pushed towards 0), times `conservative_weight`
@@ -43,6 +45,7 @@ class GCQLConfig(CriticConfig):
     goal_mix: dict = field(default_factory=lambda: {"geometric": 0.8, "random": 0.2})
     geometric_p: float = 0.05  # mean offset 20 steps, clipped at the episode's end
     chaining: bool = True  # bootstrap through goals from other episodes (False: reward-only targets)
+    backup_samples: int = 1  # policy actions at s' the TD target maximises over (1: no max; >1: EMaQ)
     # conservatism on actions the data does not show
     conservative: str = "negatives"  # "negatives" (Actionable Models) | "cql"
     conservative_weight: float = 1.0
@@ -65,6 +68,8 @@ class GCQLAgent(GoalConditioned, Agent):
         if cfg.conservative not in CONSERVATIVE_TERMS:
             raise ValueError(f"gcql config conservative={cfg.conservative!r}; choose one of {CONSERVATIVE_TERMS}")
         check_goal_mix(self.name, cfg.goal_mix, cfg.geometric_p)
+        if cfg.backup_samples < 1:
+            raise ValueError(f"gcql config backup_samples={cfg.backup_samples}: must be >= 1")
         self.build_goal_critic_and_actor()
 
     def _make_optimizers(self) -> None:
@@ -92,11 +97,12 @@ class GCQLAgent(GoalConditioned, Agent):
                 target_next_feat = with_goal(*self.encode_obs_and_goal(nets["target_encoder"], next_image,
                                                                        batch, goal_image))
 
-            # 2. TD target: a' ~ pi(.|s', g), min over the target Qs; no bootstrap where s' reached g.
+            # 2. TD target: a'_k ~ pi(.|s', g), min over the target Qs, max over the k samples; no
+            #    bootstrap where s' reached g.
             with torch.no_grad():
                 next_mean, next_log_std = actor(actor_next_feat, next_state)
-                next_action, _ = actor.sample(next_mean, next_log_std, 1)
-                q_next = target_q(target_next_feat, next_state, next_action).min(0).values[:, 0]
+                next_action, _ = actor.sample(next_mean, next_log_std, cfg.backup_samples)
+                q_next = target_q(target_next_feat, next_state, next_action).min(0).values.max(1).values
                 y = reward + bootstrap * cfg.gamma * q_next
 
             # 3. Q at the data action, N uniform actions and N policy actions: one head call.
