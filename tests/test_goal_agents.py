@@ -137,6 +137,18 @@ def test_more_backup_samples_take_the_best_policy_action_at_s_next():
         agent("gcql", backup_samples=0)
 
 
+@pytest.mark.parametrize("name", ["gcql", "gciql"])
+def test_q_values_read_the_goal(name):
+    """`q_values` (robo-offline qtrace) is Q(s, a, g): one value per action, and another goal moves it."""
+    torch.manual_seed(0)
+    ag = agent(name, images=False)
+    obs = {"state": np.zeros(S, dtype=np.float32), "desired_goal": np.zeros(S, dtype=np.float32)}
+    actions = np.zeros((3, A), dtype=np.float32)
+    here = ag.q_values(obs, actions)
+    there = ag.q_values({**obs, "desired_goal": np.ones(S, dtype=np.float32)}, actions)
+    assert here.shape == (3,) and not np.allclose(here, there)
+
+
 @pytest.mark.parametrize("conservative", ["negatives", "cql"])
 def test_conservative_term_pushes_unseen_actions_down(conservative):
     """One state, one goal, the data always takes action (0.5, 0.5) and never reaches the goal's

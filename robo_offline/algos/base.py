@@ -122,9 +122,12 @@ class Agent:
         batch = obs_to_batch(obs, self.device, self.image_shape, self.state_dim)
         acts = torch.as_tensor(np.asarray(actions, dtype=np.float32), device=self.device)[None]
         with self.autocast():
-            feat = self.q_features(self.nets["critic_encoder"](self.encoder_inputs(batch, augment=False)[0]))
-            q = self.nets["q"](feat, batch["state"], acts)
+            q = self.nets["q"](self.q_input(batch), batch["state"], acts)
         return q.min(0).values[0].float().cpu().numpy()
+
+    def q_input(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        """What the Q heads read beside the state for an observation batch (goal agents add the goal)."""
+        return self.q_features(self.nets["critic_encoder"](self.encoder_inputs(batch, augment=False)[0]))
 
     def q_features(self, critic_feat: torch.Tensor) -> torch.Tensor:
         """The part of the critic encoder's output the Q heads read (IQL's also feeds V)."""

@@ -76,6 +76,11 @@ class GoalConditioned:
                                        min_log_std=cfg.min_log_std, max_log_std=cfg.max_log_std)
         return in_dim
 
+    def q_input(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        """The observation's critic features beside the goal's (qtrace's Q(s, a, g))."""
+        obs, _ = self.encoder_inputs(batch, augment=False)
+        return with_goal(*self.encode_obs_and_goal(self.nets["critic_encoder"], obs, batch, batch.get("goal_image")))
+
     def _policy_action(self, batch: dict[str, torch.Tensor], deterministic: bool) -> torch.Tensor:
         """The Gaussian actor on (observation, goal) features: its own encoder's, or the critic's."""
         nets = self.nets
