@@ -151,13 +151,15 @@ def test_pretrain_features_export_and_eval_from_the_camera(store, trained, tmp_p
 
 def test_killed_run_resumes_with_identical_losses(store, tmp_path):
     steps = ["steps=40", "log_every=1", "checkpoint_every=5"]
-    straight = tmp_path / "straight"
-    cli(store, *train_args(straight, *steps))
-
-    killed = tmp_path / "killed"
+    straight, killed = tmp_path / "straight", tmp_path / "killed"
     env = {**os.environ, "MINARI_DATASETS_PATH": str(store)}
-    proc = subprocess.Popen([sys.executable, "-m", "robo_offline.commands.cli", *train_args(killed, *steps)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def start(run_dir):
+        with (tmp_path / f"{run_dir.name}.log").open("w") as log:  # a file, not a pipe nobody reads until the end
+            return subprocess.Popen([sys.executable, "-m", "robo_offline.commands.cli", *train_args(run_dir, *steps)],
+                                    env=env, stdout=log, stderr=log)
+
+    straight_proc, proc = start(straight), start(killed)  # side by side: the straight run is the reference
     metrics = killed / "metrics.csv"
     deadline = time.time() + 300
     while time.time() < deadline and proc.poll() is None:
@@ -167,6 +169,7 @@ def test_killed_run_resumes_with_identical_losses(store, tmp_path):
     assert proc.poll() is None, "the run ended before it could be killed; raise steps"
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
+    assert straight_proc.wait(timeout=600) == 0, (tmp_path / "straight.log").read_text()
 
     proc = cli(store, *train_args(killed, *steps))
     assert "resuming cql from step" in proc.stdout
