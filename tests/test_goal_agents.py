@@ -137,6 +137,20 @@ def test_more_backup_samples_take_the_best_policy_action_at_s_next():
         agent("gcql", backup_samples=0)
 
 
+@pytest.mark.parametrize("bias, bound", [(5.0, 0.99), (-5.0, 0.0)])
+def test_clip_target_bounds_the_bootstrap_to_the_returns_0_1_rewards_allow(bias, bound):
+    """clip_target: a target critic far outside [0, 1] bootstraps as 1 (or 0): target = gamma * bound."""
+    batch = goal_batch(images=False)
+    batch["reward"] = batch["terminated"] = batch["goal_other_episode"] = torch.zeros(8)
+    for clip in (False, True):
+        torch.manual_seed(0)
+        ag = agent("gcql", images=False, clip_target=clip)
+        with torch.no_grad():
+            ag.nets["target_q"].rest.out.bias.fill_(bias)
+        _, metrics = ag.compute_losses(batch)
+        assert (abs(float(metrics["target_q"]) - bound) < 1e-6) == clip
+
+
 @pytest.mark.parametrize("name", ["gcql", "gciql"])
 def test_q_values_read_the_goal(name):
     """`q_values` (robo-offline qtrace) is Q(s, a, g): one value per action, and another goal moves it."""

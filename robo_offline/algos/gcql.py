@@ -8,7 +8,8 @@ the episode where s' reaches the goal g, else 0.
            a'_k ~ pi(.|s', g), k <= `backup_samples` (1: the policy's value; more: EMaQ's max over
            policy samples, Ghasemipour et al. 2021, a greedier backup that still only asks Q about
            actions the policy proposes); c = 1, except for goals from other episodes when `chaining`
-           is off (then their target is the reward alone: they act as negatives, as without goal chaining)
+           is off (then their target is the reward alone: they act as negatives, as without goal chaining);
+           with `clip_target` the bootstrapped value is clipped to [0, 1] first (HER's clip_return)
     conservative term, by `conservative`:
       negatives  Actionable Models' artificial negatives: mean over N uniform actions of
                  Q_e(s, a_unif, g)^2 (pushed towards 0), times `conservative_weight`
@@ -46,6 +47,8 @@ class GCQLConfig(CriticConfig):
     geometric_p: float = 0.05  # mean offset 20 steps, clipped at the episode's end
     chaining: bool = True  # bootstrap through goals from other episodes (False: reward-only targets)
     backup_samples: int = 1  # policy actions at s' the TD target maximises over (1: no max; >1: EMaQ)
+    clip_target: bool = False  # clip the bootstrapped value to [0, 1], the returns 0/1 rewards that end at
+                               #   the goal allow (HER's clip_return): a bound on the max's overestimation
     # conservatism on actions the data does not show
     conservative: str = "negatives"  # "negatives" (Actionable Models) | "cql"
     conservative_weight: float = 1.0
@@ -103,6 +106,8 @@ class GCQLAgent(GoalConditioned, Agent):
                 next_mean, next_log_std = actor(actor_next_feat, next_state)
                 next_action, _ = actor.sample(next_mean, next_log_std, cfg.backup_samples)
                 q_next = target_q(target_next_feat, next_state, next_action).min(0).values.max(1).values
+                if cfg.clip_target:
+                    q_next = q_next.clamp(0.0, 1.0)
                 y = reward + bootstrap * cfg.gamma * q_next
 
             # 3. Q at the data action, N uniform actions and N policy actions: one head call.
