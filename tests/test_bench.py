@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 
 def test_bench_takes_key_value_overrides_and_names_its_sections():
     proc = subprocess.run([sys.executable, "-m", "robo_offline.commands.bench", "quick=true", "only=[nosuch]"],
@@ -13,6 +15,7 @@ def test_bench_takes_key_value_overrides_and_names_its_sections():
     assert "nosuch" in proc.stderr and "env_bench" in proc.stderr
 
 
+@pytest.mark.slow  # COG-sized heads at batch 256: seconds the fast suite cannot spare
 def test_profile_names_the_operators_of_a_cql_update():
     """`profile=true` (scripts/gpu_job.sh bench): torch.profiler's table of one CQL update."""
     import torch

@@ -150,7 +150,7 @@ def test_pretrain_features_export_and_eval_from_the_camera(store, trained, tmp_p
 
 
 def test_killed_run_resumes_with_identical_losses(store, tmp_path):
-    steps = ["steps=40", "log_every=1", "checkpoint_every=5"]
+    steps = ["steps=30", "log_every=1", "checkpoint_every=5"]
     straight, killed = tmp_path / "straight", tmp_path / "killed"
     env = {**os.environ, "MINARI_DATASETS_PATH": str(store)}
 
