@@ -47,7 +47,7 @@ def run(cfg) -> None:
         from robo_offline.commands.bench.train_bench import profile_update
 
         device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-        table = profile_update(device, steps=(2 if cfg.quick else 20) if device.type == "cuda" else (1 if cfg.quick else 3))
+        table = profile_update(device, steps=2 if cfg.quick else (20 if device.type == "cuda" else 3))
         profile_path = out.with_name("profile.txt")
         profile_path.write_text(table)
         print(f"\n{table}\nwrote {profile_path}")
