@@ -138,6 +138,12 @@ def test_hindsight_goals(store, strategy):
     assert torch.equal(batch["terminated"], batch["reward"])
     assert batch["goal_state"].shape == (64, buf.state_dim)
     assert torch.equal(batch["goal_other_episode"], torch.full((64,), float(strategy == "random")))
+    if strategy == "random":
+        assert (batch["goal_offset"] == 0).all()
+    else:  # the same generator draws the same (transition, goal) pairs as sample_goal_indices above
+        idx, g = buf.sample_goal_indices(64, torch.Generator().manual_seed(1), strategy=strategy)
+        assert torch.equal(batch["goal_offset"], (g - buf.t_frame[idx]).float())
+        assert (batch["goal_offset"] >= 1).all()
 
 
 def test_hindsight_reward_rule(store):

@@ -151,6 +151,30 @@ def test_clip_target_bounds_the_bootstrap_to_the_returns_0_1_rewards_allow(bias,
         assert (abs(float(metrics["target_q"]) - bound) < 1e-6) == clip
 
 
+def test_mc_lower_bound_lifts_the_target_to_the_datas_own_return():
+    """mc_lower_bound: a same-episode goal k steps ahead has target >= gamma^(k-1) (the data reached
+    it); goals from other episodes keep the bootstrapped target; the batch must carry goal_offset."""
+    batch = goal_batch(images=False)
+    batch["reward"] = batch["terminated"] = torch.zeros(8)
+    batch["goal_offset"] = torch.arange(1.0, 9.0)
+    targets = {}
+    for other in (0.0, 1.0):
+        batch["goal_other_episode"] = torch.full((8,), other)
+        for bound in (False, True):
+            torch.manual_seed(0)
+            ag = agent("gcql", images=False, mc_lower_bound=bound)
+            with torch.no_grad():
+                ag.nets["target_q"].rest.out.bias.fill_(-5.0)  # bootstrapped values far below any return
+            _, metrics = ag.compute_losses(batch)
+            targets[other, bound] = float(metrics["target_q"])
+    assert targets[0.0, False] < -4
+    assert abs(targets[0.0, True] - float((0.99 ** torch.arange(0.0, 8.0)).mean())) < 1e-6
+    assert targets[1.0, True] == targets[1.0, False]
+    del batch["goal_offset"]
+    with pytest.raises(ValueError, match="goal_offset"):
+        agent("gcql", images=False, mc_lower_bound=True).update(batch)
+
+
 @pytest.mark.parametrize("name", ["gcql", "gciql"])
 def test_q_values_read_the_goal(name):
     """`q_values` (robo-offline qtrace) is Q(s, a, g): one value per action, and another goal moves it."""

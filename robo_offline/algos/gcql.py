@@ -9,7 +9,11 @@ the episode where s' reaches the goal g, else 0.
            policy samples, Ghasemipour et al. 2021, a greedier backup that still only asks Q about
            actions the policy proposes); c = 1, except for goals from other episodes when `chaining`
            is off (then their target is the reward alone: they act as negatives, as without goal chaining);
-           with `clip_target` the bootstrapped value is clipped to [0, 1] first (HER's clip_return)
+           with `clip_target` the bootstrapped value is clipped to [0, 1] first (HER's clip_return);
+           with `mc_lower_bound` the target is at least gamma^(k-1) for a goal k steps ahead in the
+           transition's own episode: the data itself reached it in k steps, so the value of the
+           best policy is at least that (a Monte-Carlo lower bound, as Cal-QL's; it carries value
+           as far as an episode reaches, where bootstrapping alone carried it ~15 steps, README)
     conservative term, by `conservative`:
       negatives  Actionable Models' artificial negatives: mean over N uniform actions of
                  Q_e(s, a_unif, g)^2 (pushed towards 0), times `conservative_weight`
@@ -47,6 +51,7 @@ class GCQLConfig(CriticConfig):
     geometric_p: float = 0.05  # mean offset 20 steps, clipped at the episode's end
     chaining: bool = True  # bootstrap through goals from other episodes (False: reward-only targets)
     backup_samples: int = 1  # policy actions at s' the TD target maximises over (1: no max; >1: EMaQ)
+    mc_lower_bound: bool = False  # target >= gamma^(k-1) for same-episode goals k steps ahead (docstring)
     clip_target: bool = False  # clip the bootstrapped value to [0, 1], the returns 0/1 rewards that end at
                                #   the goal allow (HER's clip_return): a bound on the max's overestimation
     # conservatism on actions the data does not show
@@ -74,6 +79,9 @@ class GCQLAgent(GoalConditioned, Agent):
         if cfg.backup_samples < 1:
             raise ValueError(f"gcql config backup_samples={cfg.backup_samples}: must be >= 1")
         self.build_goal_critic_and_actor()
+
+    def required_keys(self) -> list[str]:
+        return [*super().required_keys(), *(["goal_offset"] if self.cfg.mc_lower_bound else [])]
 
     def _make_optimizers(self) -> None:
         cfg = self.cfg
@@ -109,6 +117,9 @@ class GCQLAgent(GoalConditioned, Agent):
                 if cfg.clip_target:
                     q_next = q_next.clamp(0.0, 1.0)
                 y = reward + bootstrap * cfg.gamma * q_next
+                if cfg.mc_lower_bound:
+                    own = batch["goal_other_episode"] == 0
+                    y = torch.where(own, torch.maximum(y, cfg.gamma ** (batch["goal_offset"] - 1)), y)
 
             # 3. Q at the data action, N uniform actions and N policy actions: one head call.
             mean, log_std = actor(feat.detach(), state)

@@ -27,7 +27,9 @@ Omitted (None): the recipe's `default_reward` stored in the dataset's metadata. 
 Goal-conditioned batches (`sample_goal_conditioned`) relabel with hindsight goals: goal frame g of
 the same episode at a uniform later step (`future`), at a geometric offset (`geometric`), the
 episode's last frame (`final`), or a random frame of another episode of the same dataset
-(`random`; flagged by `goal_other_episode` = 1, so an agent may bootstrap through them or not). The goal counts as reached by the
+(`random`; flagged by `goal_other_episode` = 1, so an agent may bootstrap through them or not).
+`goal_offset` is g's step count from s along the data (g - s's frame, >= 1; 0 for a goal from
+another episode): the data itself reached that goal in so many steps. The goal counts as reached by the
 transition (reward 1, and terminated=1 when `terminate_on_goal`) when g is the next frame itself
 (offset 0 from s': always reached), or when the buffer's goal rule holds for the achieved-goal
 vectors of s' and g (info `achieved_goal`, stored per frame by GoalReach-v1). The rule is the one
@@ -261,7 +263,7 @@ class ReplayBuffer:
                                 strategy: str | dict[str, float] = "future", geometric_p: float = 0.2,
                                 augment: bool | None = None) -> dict[str, torch.Tensor]:
         """A batch with the goal (`goal_state` (B, S), and `goal_image` when the buffer holds
-        frames), hindsight rewards and `goal_other_episode` (B,) (see the module docstring).
+        frames), hindsight rewards, `goal_other_episode` and `goal_offset` (B,) (see the module docstring).
 
         `strategy`: `future` | `geometric` | `random` | `final`, or a dict of fractions per strategy, e.g.
         `{"future": 0.7, "random": 0.3}` (fixed counts per batch). `geometric_p`: success
@@ -274,7 +276,9 @@ class ReplayBuffer:
         batch["goal_state"] = self.states.index_select(0, g)
         if self.goal_state_mask is not None:
             batch["goal_state"] = batch["goal_state"] * self.goal_state_mask
-        batch["goal_other_episode"] = (self.frame_episode(g) != self.t_ep[idx]).float()
+        other = self.frame_episode(g) != self.t_ep[idx]
+        batch["goal_other_episode"] = other.float()
+        batch["goal_offset"] = torch.where(other, 0, g - f).float()
         batch["reward"] = reached.float()
         batch["terminated"] = reached.float() if self.terminate_on_goal else torch.zeros_like(batch["reward"])
         if self.frames is None:
