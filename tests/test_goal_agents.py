@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from robo_offline.algos import make_agent
+from robo_offline.algos.goals import with_goal
 
 IMG, S, A = (3, 16, 16), 4, 2
 SMALL = {"gcql": dict(q_hidden=[32, 32], actor_hidden=[32, 32]), "gcbc": dict(actor_hidden=[32, 32]),
@@ -84,12 +85,14 @@ def test_bad_goal_configs_fail_clearly():
         agent("gcbc", geometric_p=0.0)
     with pytest.raises(ValueError, match="conservative"):
         agent("gcql", conservative="pessimistic")
+    with pytest.raises(ValueError, match="actor_objective"):
+        agent("gcql", actor_objective="greedy")
 
 
-@pytest.mark.parametrize("name", NAMES)
-def test_each_loss_reaches_only_its_own_networks_and_the_goal_matters(name):
+@pytest.mark.parametrize("name, overrides", [(n, {}) for n in NAMES] + [("gcql", {"actor_objective": "ddpg_bc"})])
+def test_each_loss_reaches_only_its_own_networks_and_the_goal_matters(name, overrides):
     torch.manual_seed(0)
-    ag = agent(name)
+    ag = agent(name, **overrides)
     batch = goal_batch()
     batch["goal_image"].requires_grad_(False)
     losses, _ = ag.compute_losses(batch)
@@ -232,18 +235,49 @@ def test_state_dict_roundtrip_resumes_exactly(name):
     assert all(torch.equal(ma[k], mb[k]) for k in ma)
 
 
-@pytest.mark.parametrize("name", ["gcql", "gciql"])
-def test_the_actor_ignores_goals_from_other_episodes(name):
+@pytest.mark.parametrize("name, overrides", [("gcql", {}), ("gciql", {}), ("gcql", {"actor_objective": "ddpg_bc"})])
+def test_the_actor_ignores_goals_from_other_episodes(name, overrides):
     """The data's action says nothing about reaching another episode's goal: those rows do not
     move the actor's loss (they still train the critic)."""
     batch = goal_batch(images=False)
     batch["goal_other_episode"] = torch.tensor([0.0, 1.0] * 4)
     other = {**batch, "action": batch["action"].clone()}
     other["action"][1::2] = -other["action"][1::2]  # change the actions of the other-episode rows only
-    ag = agent(name, images=False)
+    ag = agent(name, images=False, **overrides)
     torch.manual_seed(0)
     losses, _ = ag.compute_losses(batch)
     torch.manual_seed(0)
     again, _ = ag.compute_losses(other)
     torch.testing.assert_close(losses["actor"], again["actor"])
     assert not torch.equal(losses["critic"], again["critic"])
+
+
+def test_ddpg_bc_actor_climbs_q_where_the_data_action_is_worse():
+    """actor_objective=ddpg_bc on a fixed critic whose Q rises with the first action component:
+    with a small BC weight the actor's mean moves up that slope, past the data's action."""
+    torch.manual_seed(0)
+    ag = agent("gcql", images=False, actor_objective="ddpg_bc", bc_alpha=0.01, actor_lr=1e-2)
+    q = ag.nets["q"]
+    batch = goal_batch(b=64, images=False)
+    batch["goal_other_episode"] = torch.zeros(64)
+    batch["action"] = torch.zeros(64, A)
+    with torch.no_grad():  # the critic's own output made constant (0), then Q = 3 * a_0 on top
+        for p in q.parameters():
+            p.zero_()
+    real_forward = q.from_projection
+
+    def linear_q(proj, actions, detach_params=False):
+        return real_forward(proj, actions, detach_params) + 3.0 * actions[..., 0]
+    q.from_projection = linear_q
+    with torch.no_grad():
+        feat = ag.nets["critic_encoder"](batch["state"])
+        x = with_goal(feat, batch["goal_state"].expand(feat.shape[0], -1, -1))
+        before = float(ag.nets["actor"](x, batch["state"])[0][:, 0].mean())
+    for _ in range(50):
+        losses, _ = ag.compute_losses(batch)
+        ag.optimizers["actor"].zero_grad()
+        losses["actor"].backward()
+        ag.optimizers["actor"].step()
+    with torch.no_grad():
+        after = float(ag.nets["actor"](x, batch["state"])[0][:, 0].mean())
+    assert after > before + 0.5 and after > 0.5

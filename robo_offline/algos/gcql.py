@@ -18,11 +18,16 @@ the episode where s' reaches the goal g, else 0.
       negatives  Actionable Models' artificial negatives: mean over N uniform actions of
                  Q_e(s, a_unif, g)^2 (pushed towards 0), times `conservative_weight`
       cql        the CQL(H) penalty (robo_offline.algos.cql.cql_penalty), times `conservative_weight`
-    actor: maximise sum_i w_i log pi(a_i | s_i, g_i) over the goals of the transition's own episode
-           (a goal from another episode says nothing about the data's action), w = exp(beta * A)
-           clipped at `max_weight`,
-           A = min_e Q_e(s, a, g) - mean_k min_e Q_e(s, a_k, g), k <= N, a_k ~ pi(.|s, g)  (as AWAC: the
-           policy stays on the data's actions, weighted towards those the critic ranks higher)
+    actor, by `actor_objective`:
+      awr      maximise sum_i w_i log pi(a_i | s_i, g_i) over the goals of the transition's own episode
+               (a goal from another episode says nothing about the data's action), w = exp(beta * A)
+               clipped at `max_weight`,
+               A = min_e Q_e(s, a, g) - mean_k min_e Q_e(s, a_k, g), k <= N, a_k ~ pi(.|s, g)  (as AWAC:
+               the policy stays on the data's actions, weighted towards those the critic ranks higher)
+      ddpg_bc  minimise -min_e Q_e(s, mu(s, g), g) / mean|Q| over all goals, plus `bc_alpha` x the
+               data action's negative log-likelihood over own-episode goals (TD3+BC, Fujimoto & Gu
+               2021; OGBench's GCIQL option): the actor follows Q's gradient in the action instead
+               of reweighting the data's actions, so it can leave a sub-skill the data repeats often
 
 With chaining on (default), goals from other episodes are bootstrapped like any other goal, so
 value can cross from one episode's end into another's (Actionable Models' goal chaining).
@@ -40,6 +45,7 @@ from robo_offline.algos.cql import cql_penalty
 from robo_offline.algos.goals import GoalConditioned, check_goal_mix, with_goal
 
 CONSERVATIVE_TERMS = ("negatives", "cql")
+ACTOR_OBJECTIVES = ("awr", "ddpg_bc")
 
 
 @dataclass
@@ -60,6 +66,8 @@ class GCQLConfig(CriticConfig):
     num_actions: int = 2  # uniform and policy actions per state (conservative term; the policy's also estimate V)
     cql_temp: float = 1.0
     # actor
+    actor_objective: str = "awr"  # "awr" | "ddpg_bc" (docstring)
+    bc_alpha: float = 1.0  # ddpg_bc: weight of the data action's NLL beside the normalised Q term
     beta: float = 100.0  # inverse temperature of the advantage weights: with 0/1 rewards a step is worth ~0.01
                          #   of Q, so 10 barely discriminates (GoalReach state, seed 0: 0.24 at 10, 0.41 at 100)
     max_weight: float = 100.0
@@ -75,6 +83,8 @@ class GCQLAgent(GoalConditioned, Agent):
         cfg = self.cfg
         if cfg.conservative not in CONSERVATIVE_TERMS:
             raise ValueError(f"gcql config conservative={cfg.conservative!r}; choose one of {CONSERVATIVE_TERMS}")
+        if cfg.actor_objective not in ACTOR_OBJECTIVES:
+            raise ValueError(f"gcql config actor_objective={cfg.actor_objective!r}; choose one of {ACTOR_OBJECTIVES}")
         check_goal_mix(self.name, cfg.goal_mix, cfg.geometric_p)
         if cfg.backup_samples < 1:
             raise ValueError(f"gcql config backup_samples={cfg.backup_samples}: must be >= 1")
@@ -139,13 +149,20 @@ class GCQLAgent(GoalConditioned, Agent):
                                            cfg.cql_temp)  # policy samples at s fill both policy slots
             critic_loss = td_loss + cfg.conservative_weight * conservative.sum()
 
-            # 5. Actor: advantage-weighted likelihood of the data action (no gradient into the critic).
+            # 5. Actor (no gradient into the critic). The data's action is learnt from goals its own
+            #    episode reaches: for a goal from another episode it says nothing about reaching it
+            #    (OGBench's GCIQL samples so too).
+            own = 1.0 - batch["goal_other_episode"]
+            log_lik = actor.log_prob(mean, log_std, action)
             with torch.no_grad():
                 adv = q_data.min(0).values - q_pi.min(0).values.mean(1)
-                # the actor learns from goals its own episode reaches: for a goal from another episode
-                # the data's action says nothing about reaching it (OGBench's GCIQL samples so too)
-                weights = torch.exp(cfg.beta * adv).clamp(max=cfg.max_weight) * (1.0 - batch["goal_other_episode"])
-            actor_loss = -(weights * actor.log_prob(mean, log_std, action)).sum() / (1.0 - batch["goal_other_episode"]).sum().clamp(min=1.0)
+                weights = torch.exp(cfg.beta * adv).clamp(max=cfg.max_weight) * own
+            if cfg.actor_objective == "awr":
+                actor_loss = -(weights * log_lik).sum() / own.sum().clamp(min=1.0)
+            else:
+                q_mean = q.from_projection(proj.detach(), mean.unsqueeze(1), detach_params=True).min(0).values[:, 0]
+                q_term = -q_mean.mean() / q_mean.detach().abs().mean().clamp(min=1e-6)
+                actor_loss = q_term - cfg.bc_alpha * (own * log_lik).sum() / own.sum().clamp(min=1.0)
 
         metrics = {"td_loss": td_loss.detach(), "conservative": conservative.detach().mean(),
                    "q_data": q_data.detach().mean(), "q_rand": q_rand.detach().mean(),
