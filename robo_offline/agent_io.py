@@ -8,25 +8,38 @@ from robo_offline.device import resolve_device
 from robo_offline.errors import UserError
 
 
-def agent_from_checkpoint(path: Path | str, device: str = "auto"):
+def agent_from_checkpoint(path: Path | str, device: str = "auto", act_samples: int | None = None):
     """Returns (agent, checkpoint payload). The agent's config and shapes come from the file; an
     obs=features agent comes wrapped with its frozen encoder, so it acts on camera observations.
-    A checkpoint saved before the learning rates were renamed (e.g. `q_lr`) loads as well."""
+    A checkpoint saved before the learning rates were renamed (e.g. `q_lr`) loads as well.
+    `act_samples` replaces the checkpoint's (goal agents with a critic: actions ranked by Q)."""
     from robo_offline.algos import make_agent
     from robo_offline.algos.config import with_current_names
 
     payload = load_checkpoint(path)
-    agent = make_agent(
-        payload["agent_name"],
-        image_shape=None if payload["image_shape"] is None else tuple(payload["image_shape"]),
-        state_dim=int(payload["state_dim"]),
-        action_dim=int(payload["action_dim"]),
-        cfg=with_current_names(payload["agent_config"]),
-        device=resolve_device(device),
-    )
+    if act_samples is not None:
+        payload["agent_config"] = {**payload["agent_config"], "act_samples": int(act_samples)}
+    try:
+        agent = make_agent(
+            payload["agent_name"],
+            image_shape=None if payload["image_shape"] is None else tuple(payload["image_shape"]),
+            state_dim=int(payload["state_dim"]),
+            action_dim=int(payload["action_dim"]),
+            cfg=with_current_names(payload["agent_config"]),
+            device=resolve_device(device),
+        )
+    except ValueError as err:
+        if act_samples is not None and "act_samples" in str(err):
+            raise UserError(f"act_samples={act_samples}: a {payload['agent_name']} agent has no goal critic to rank "
+                            "its actions (gcql and gciql do)") from None
+        raise
     try:
         agent.load_state_dict(payload["agent"])
     except ValueError as err:
+        if act_samples and payload["agent"].get("acting_only"):
+            raise UserError(f"checkpoint {path} holds the actor only; act_samples={act_samples} ranks actions by "
+                            "the critic, so it needs a training checkpoint or a policy exported with "
+                            "act_samples set") from None
         raise UserError(f"checkpoint {path}: {err}") from None
     if payload.get("representation"):
         from robo_offline.algos.representation import FeaturePolicy, encoder_from_payload

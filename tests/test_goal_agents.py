@@ -281,3 +281,58 @@ def test_ddpg_bc_actor_climbs_q_where_the_data_action_is_worse():
     with torch.no_grad():
         after = float(ag.nets["actor"](x, batch["state"])[0][:, 0].mean())
     assert after > before + 0.5 and after > 0.5
+
+
+@pytest.mark.parametrize("name", ["gcql", "gciql"])
+def test_act_samples_takes_the_proposal_the_critic_ranks_highest(name):
+    """act_samples=k: the action is the best by min-ensemble Q among the actor's mean and k samples,
+    never worse by Q than the mean; deterministic acting repeats exactly; what ships keeps the critic."""
+    torch.manual_seed(0)
+    plain = agent(name, images=False)
+    for step in range(3):
+        plain.update(goal_batch(images=False, seed=step))
+    ranked = agent(name, images=False, act_samples=16)
+    ranked.load_state_dict(plain.state_dict())
+    observations = [goal_obs(images=False, seed=s) for s in range(4)]
+    for o in observations:
+        mean_action, chosen = plain.act(o), ranked.act(o)
+        q_mean, q_chosen = ranked.q_values(o, np.stack([mean_action, chosen]))
+        assert q_chosen >= q_mean - 1e-6
+    assert any(not np.allclose(plain.act(o), ranked.act(o)) for o in observations)
+    shipped = ranked.acting_state_dict()
+    assert any(k.startswith("q.") for k in shipped["nets"])
+    assert not any(k.startswith("q.") for k in plain.acting_state_dict()["nets"])
+    first, second = agent(name, images=False, act_samples=16), agent(name, images=False, act_samples=16)
+    first.load_state_dict(shipped)
+    second.load_state_dict(shipped)
+    for o in observations:
+        np.testing.assert_array_equal(first.act(o), second.act(o))
+    with pytest.raises(ValueError, match="act_samples"):
+        agent(name, act_samples=-1)
+
+
+def test_act_samples_from_the_command_line_fails_clearly_where_it_cannot_work(tmp_path):
+    """`act_samples=` on eval/render/qtrace/export: on an agent without a goal critic, or on a shipped
+    actor without its critic, a UserError that says why (not a state-dict mismatch)."""
+    from robo_offline.agent_io import agent_from_checkpoint
+    from robo_offline.checkpoint import save_checkpoint
+    from robo_offline.errors import UserError
+
+    def write(ag, state, path):
+        save_checkpoint(path, {"agent_name": ag.name, "agent_config": state["config"], "image_shape": None,
+                               "state_dim": S, "action_dim": A, "env_id": "robo_offline/GoalReach-v1",
+                               "env_kwargs": {}, "step": 0, "agent": state})
+        return path
+
+    gcql = agent("gcql", images=False)
+    actor_only = write(gcql, gcql.acting_state_dict(), tmp_path / "actor_only.pt")
+    loaded, _ = agent_from_checkpoint(actor_only, device="cpu")
+    assert loaded.cfg.act_samples == 0
+    with pytest.raises(UserError, match="holds the actor only"):
+        agent_from_checkpoint(actor_only, device="cpu", act_samples=8)
+    full = write(gcql, gcql.state_dict(), tmp_path / "full.pt")
+    loaded, payload = agent_from_checkpoint(full, device="cpu", act_samples=8)
+    assert loaded.cfg.act_samples == 8 and payload["agent_config"]["act_samples"] == 8
+    gcbc = agent("gcbc", images=False)
+    with pytest.raises(UserError, match="no goal critic"):
+        agent_from_checkpoint(write(gcbc, gcbc.state_dict(), tmp_path / "gcbc.pt"), device="cpu", act_samples=8)

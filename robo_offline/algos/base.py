@@ -263,11 +263,15 @@ class Agent:
             "optimizers": {k: o.state_dict() for k, o in self.optimizers.items()},
         }
 
+    def acting_nets(self) -> tuple[str, ...]:
+        """The networks `act` reads; an agent whose acting asks its critic adds it."""
+        return ACTING_NETS
+
     def acting_state_dict(self) -> dict[str, Any]:
         """Only what `act` needs (the actor and the encoder it reads; no critics, targets or
         optimisers): the shipped policies. `load_state_dict` takes it; `update` after it does not."""
         state = self.state_dict()
-        state["nets"] = {k: v for k, v in state["nets"].items() if k.split(".")[0] in ACTING_NETS}
+        state["nets"] = {k: v for k, v in state["nets"].items() if k.split(".")[0] in self.acting_nets()}
         state["optimizers"] = {}
         state["acting_only"] = True
         return state
@@ -289,7 +293,7 @@ class Agent:
         try:
             if state.get("acting_only"):
                 missing, unexpected = self.nets.load_state_dict(state["nets"], strict=False)
-                missing = [k for k in missing if k.split(".")[0] in ACTING_NETS]
+                missing = [k for k in missing if k.split(".")[0] in self.acting_nets()]
                 if missing or unexpected:
                     raise KeyError(f"missing {missing}, unexpected {unexpected}")
             else:

@@ -22,7 +22,7 @@ def run(cfg) -> None:
 
     if cfg.episodes < 1:
         raise UserError(f"episodes={cfg.episodes}: evaluate at least one episode")
-    agent, payload = agent_from_checkpoint(cfg.checkpoint, device=cfg.device)
+    agent, payload = agent_from_checkpoint(cfg.checkpoint, device=cfg.device, act_samples=cfg.act_samples)
     env_id, env_kwargs = payload["env_id"], command_env_kwargs(payload, cfg)
     result = evaluate_policy(agent, env_id, env_kwargs, episodes=cfg.episodes, seed=cfg.seed,
                              deterministic=cfg.deterministic)

@@ -15,10 +15,12 @@ from robo_offline.errors import UserError
 MAX_SHIPPED_BYTES = 10 * 2**20  # a policy in the package stays under 10 MB
 
 
-def export_policy(checkpoint, out: Path) -> Path:
+def export_policy(checkpoint, out: Path, act_samples: int | None = None) -> Path:
+    """`act_samples` (goal agents with a critic) is stored in the policy, which then keeps the
+    critic that ranks its actions."""
     from robo_offline.agent_io import agent_from_checkpoint
 
-    agent, payload = agent_from_checkpoint(checkpoint, device="cpu")
+    agent, payload = agent_from_checkpoint(checkpoint, device="cpu", act_samples=act_samples)
     agent = getattr(agent, "agent", agent)  # an obs=features policy: the agent inside its wrapper
     keep = ("agent_name", "agent_config", "step", "image_shape", "state_dim", "action_dim", "env_id", "env_kwargs",
             "representation", "config")
@@ -34,7 +36,7 @@ def run(cfg) -> None:
         raise UserError("give name=<policy name> (written to robo_offline/pretrained/<name>.pt) or out=<file>")
     out = Path(cfg.out) if cfg.out else PRETRAINED_DIR / f"{cfg.name}.pt"
     load_checkpoint(cfg.checkpoint)  # a clear error for a missing or foreign file before anything else
-    path = export_policy(cfg.checkpoint, out)
+    path = export_policy(cfg.checkpoint, out, cfg.act_samples)
     size = path.stat().st_size
     if path.parent == PRETRAINED_DIR and size > MAX_SHIPPED_BYTES:
         path.unlink()

@@ -58,7 +58,7 @@ def run(cfg) -> None:
         raise UserError(f"episodes={cfg.episodes} every={cfg.every}: both must be at least 1")
     if cfg.skill is not None and cfg.skill not in SKILLS:
         raise UserError(f"skill={cfg.skill!r}; choose one of {sorted(SKILLS)} or skill=null (policy only)")
-    agent, payload = agent_from_checkpoint(cfg.checkpoint, device=cfg.device)
+    agent, payload = agent_from_checkpoint(cfg.checkpoint, device=cfg.device, act_samples=cfg.act_samples)
     if "q" not in agent.nets:
         raise UserError(f"checkpoint {cfg.checkpoint} holds a {agent.name} agent, which has no Q function to trace")
     env = make_env(payload["env_id"], command_env_kwargs(payload, cfg))

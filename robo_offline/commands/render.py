@@ -65,7 +65,7 @@ def run(cfg) -> None:
 
     if cfg.episodes < 1:
         raise UserError(f"episodes={cfg.episodes}: render at least one episode")
-    agent, payload = agent_from_checkpoint(cfg.checkpoint, device=cfg.device)
+    agent, payload = agent_from_checkpoint(cfg.checkpoint, device=cfg.device, act_samples=cfg.act_samples)
     out = Path(cfg.out) if cfg.out else default_output_dir(cfg.checkpoint, "videos")
     result = record_episodes(agent, payload["env_id"], command_env_kwargs(payload, cfg), cfg.episodes, cfg.seed, out,
                              view_size=cfg.view_size, fps=cfg.fps, deterministic=cfg.deterministic)

@@ -124,9 +124,11 @@ class GaussianPolicy(nn.Module):
     def mode(self, mean: torch.Tensor) -> torch.Tensor:
         return torch.tanh(mean) if self.squash else mean
 
-    def sample(self, mean: torch.Tensor, log_std: torch.Tensor, n: int) -> tuple[torch.Tensor, torch.Tensor]:
+    def sample(self, mean: torch.Tensor, log_std: torch.Tensor, n: int,
+               generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """n reparameterised samples per row: actions (B, n, A), log-probabilities (B, n)."""
-        eps = torch.randn(mean.shape[0], n, mean.shape[1], device=mean.device, dtype=mean.dtype)
+        eps = torch.randn(mean.shape[0], n, mean.shape[1], device=mean.device, dtype=mean.dtype,
+                          generator=generator)
         u = mean.unsqueeze(1) + log_std.exp().unsqueeze(1) * eps
         logp = _normal_log_prob_from_eps(eps, log_std.unsqueeze(1))
         if self.squash:
