@@ -21,17 +21,21 @@ def test_goal_reach_is_small_and_acting_only(goal_reach):
     assert path.stat().st_size < 10 * 2**20
     payload = torch.load(path, map_location="cpu", weights_only=False)
     assert payload["agent"]["acting_only"] and not payload["agent"]["optimizers"]
+    nets = payload["agent"]["nets"]  # the actor, and the critic that ranks its proposals (act_samples)
+    assert {k.split(".")[0] for k in nets} == {"actor", "q"}  # obs=state: the encoder has no weights
     agent, payload = goal_reach
-    assert agent.name == "gcql" and payload["env_id"] == "robo_offline/GoalReach-v1"
+    assert agent.name == "gciql" and agent.cfg.act_samples == 16 and payload["env_id"] == "robo_offline/GoalReach-v1"
 
 
 def test_goal_reach_reaches_fixed_goals(goal_reach):
-    """The first four object goals and the first drawer goal of the evaluation seeds, all reached
-    when it was shipped (its 99-goal figures: object 0.94, drawer 0.79, both 0.12): a change that
-    breaks loading, the env, the goal input or the policy's behaviour shows here."""
+    """Fixed goals of the evaluation seeds, in this order (acting draws its proposals from the
+    agent's own generator, so the sequence repeats exactly). When shipped it reached 3 of the first
+    4 object goals, the first 2 drawer goals and the first `both` goal (its 99-goal figures: drawer
+    0.94, object 0.91, both 0.45): a change that breaks loading, the env, the goal input, the
+    critic's ranking or the policy's behaviour shows here."""
     agent, payload = goal_reach
-    for family, episodes in (("object", 4), ("drawer", 1)):
+    for family, episodes, least in (("object", 4, 3), ("drawer", 2, 2), ("both", 1, 1)):
         result = evaluate_policy(agent, payload["env_id"], {**payload["env_kwargs"], "family": family},
                                  episodes=episodes, seed=0, progress=False)
-        assert [e["success"] for e in result.episodes] == [1] * episodes, family
-        assert max(e["length"] for e in result.episodes) < 60, family  # reached, not run out of time
+        assert sum(e["success"] for e in result.episodes) >= least, (family, result.episodes)
+        assert min(e["length"] for e in result.episodes) < 70, family  # reached, not run out of time

@@ -28,6 +28,8 @@ def run(cfg) -> None:
                              deterministic=cfg.deterministic)
     out = Path(cfg.out) if cfg.out else default_output_dir(cfg.checkpoint, "eval")
     kwargs_tag = "".join(f"_{key}-{value}" for key, value in env_kwargs.items() if payload["env_kwargs"].get(key) != value)
+    if cfg.act_samples is not None:
+        kwargs_tag += f"_act_samples-{cfg.act_samples}"
     csv_path = out / f"episodes_seed{cfg.seed}{kwargs_tag}.csv"
     result.write_csv(csv_path)
     print(f"env={env_id} {env_kwargs} checkpoint={cfg.checkpoint} step={payload['step']}")
