@@ -154,7 +154,8 @@ def test_clip_target_bounds_the_bootstrap_to_the_returns_0_1_rewards_allow(bias,
         assert (abs(float(metrics["target_q"]) - bound) < 1e-6) == clip
 
 
-def test_mc_lower_bound_lifts_the_target_to_the_datas_own_return():
+@pytest.mark.parametrize("name", ["gcql", "gciql"])
+def test_mc_lower_bound_lifts_the_target_to_the_datas_own_return(name):
     """mc_lower_bound: a same-episode goal k steps ahead has target >= gamma^(k-1) (the data reached
     it); goals from other episodes keep the bootstrapped target; the batch must carry goal_offset."""
     batch = goal_batch(images=False)
@@ -165,9 +166,10 @@ def test_mc_lower_bound_lifts_the_target_to_the_datas_own_return():
         batch["goal_other_episode"] = torch.full((8,), other)
         for bound in (False, True):
             torch.manual_seed(0)
-            ag = agent("gcql", images=False, mc_lower_bound=bound)
+            ag = agent(name, images=False, mc_lower_bound=bound)
+            bootstrapped = ag.nets["target_q"].rest if name == "gcql" else ag.nets["value"].mlp
             with torch.no_grad():
-                ag.nets["target_q"].rest.out.bias.fill_(-5.0)  # bootstrapped values far below any return
+                bootstrapped.out.bias.fill_(-5.0)  # bootstrapped values far below any return
             _, metrics = ag.compute_losses(batch)
             targets[other, bound] = float(metrics["target_q"])
     assert targets[0.0, False] < -4
@@ -175,7 +177,7 @@ def test_mc_lower_bound_lifts_the_target_to_the_datas_own_return():
     assert targets[1.0, True] == targets[1.0, False]
     del batch["goal_offset"]
     with pytest.raises(ValueError, match="goal_offset"):
-        agent("gcql", images=False, mc_lower_bound=True).update(batch)
+        agent(name, images=False, mc_lower_bound=True).update(batch)
 
 
 @pytest.mark.parametrize("name", ["gcql", "gciql"])

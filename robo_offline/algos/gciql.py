@@ -2,7 +2,8 @@
 in-sample baseline of goal reaching, which never queries Q at actions the data does not show.
 
     V:     expectile regression of min_e Q_target,e(s, a, g) - V(s, g)
-    Q:     each Q_e(s, a, g) regressed to r + gamma * (1 - reached) * V(s', g)
+    Q:     each Q_e(s, a, g) regressed to r + gamma * (1 - reached) * V(s', g), with `mc_lower_bound`
+           at least gamma^(k-1) for a goal k steps ahead in the own episode (goals.monte_carlo_floor)
     actor: advantage-weighted regression, weights exp(beta * (Q_target(s, a, g) - V(s, g))) clipped,
            on the goals of the transition's own episode
 
@@ -17,7 +18,7 @@ import torch
 
 from robo_offline.algos.base import Agent
 from robo_offline.algos.config import CriticConfig
-from robo_offline.algos.goals import GoalConditioned, check_goal_mix, with_goal
+from robo_offline.algos.goals import GoalConditioned, check_goal_mix, monte_carlo_floor, with_goal
 from robo_offline.algos.iql import expectile_loss
 from robo_offline.nets import ValueHead
 
@@ -31,6 +32,7 @@ class GCIQLConfig(CriticConfig):
     # hindsight goals: fractions of geometric | future | final (same episode), random (another episode)
     goal_mix: dict = field(default_factory=lambda: {"geometric": 0.8, "random": 0.2})
     geometric_p: float = 0.05
+    mc_lower_bound: bool = False  # Q target >= gamma^(k-1) for same-episode goals k steps ahead
     expectile: float = 0.9  # the IQL paper's setting for sparse goal-reaching rewards
     beta: float = 10.0
     max_weight: float = 100.0
@@ -78,6 +80,8 @@ class GCIQLAgent(GoalConditioned, Agent):
             # 3. Q: regression to r + gamma * V(s', g); no bootstrap where s' reached g.
             with torch.no_grad():
                 y = reward + not_done * cfg.gamma * value(next_feat, next_state).float()
+                if cfg.mc_lower_bound:
+                    y = monte_carlo_floor(y, batch, cfg.gamma)
             q_data = q(feat, state, action.unsqueeze(1))[:, :, 0]
             q_loss = (q_data - y.unsqueeze(0)).pow(2).mean(1).sum()
 

@@ -11,9 +11,7 @@ the episode where s' reaches the goal g, else 0.
            is off (then their target is the reward alone: they act as negatives, as without goal chaining);
            with `clip_target` the bootstrapped value is clipped to [0, 1] first (HER's clip_return);
            with `mc_lower_bound` the target is at least gamma^(k-1) for a goal k steps ahead in the
-           transition's own episode: the data itself reached it in k steps, so the value of the
-           best policy is at least that (a Monte-Carlo lower bound, as Cal-QL's; it carries value
-           as far as an episode reaches, where bootstrapping alone carried it ~15 steps, README)
+           transition's own episode (robo_offline.algos.goals.monte_carlo_floor)
     conservative term, by `conservative`:
       negatives  Actionable Models' artificial negatives: mean over N uniform actions of
                  Q_e(s, a_unif, g)^2 (pushed towards 0), times `conservative_weight`
@@ -42,7 +40,7 @@ import torch
 from robo_offline.algos.base import Agent, sample_uniform_actions
 from robo_offline.algos.config import CriticConfig
 from robo_offline.algos.cql import cql_penalty
-from robo_offline.algos.goals import GoalConditioned, check_goal_mix, with_goal
+from robo_offline.algos.goals import GoalConditioned, check_goal_mix, monte_carlo_floor, with_goal
 
 CONSERVATIVE_TERMS = ("negatives", "cql")
 ACTOR_OBJECTIVES = ("awr", "ddpg_bc")
@@ -91,9 +89,6 @@ class GCQLAgent(GoalConditioned, Agent):
             raise ValueError(f"gcql config backup_samples={cfg.backup_samples}: must be >= 1")
         self.build_goal_critic_and_actor()
 
-    def required_keys(self) -> list[str]:
-        return [*super().required_keys(), *(["goal_offset"] if self.cfg.mc_lower_bound else [])]
-
     def _make_optimizers(self) -> None:
         cfg = self.cfg
         self.optimizers = {"critic": self.adam(self.critic_parameters(), cfg.critic_lr),
@@ -129,8 +124,7 @@ class GCQLAgent(GoalConditioned, Agent):
                     q_next = q_next.clamp(0.0, 1.0)
                 y = reward + bootstrap * cfg.gamma * q_next
                 if cfg.mc_lower_bound:
-                    own = batch["goal_other_episode"] == 0
-                    y = torch.where(own, torch.maximum(y, cfg.gamma ** (batch["goal_offset"] - 1)), y)
+                    y = monte_carlo_floor(y, batch, cfg.gamma)
 
             # 3. Q at the data action, N uniform actions and N policy actions: one head call.
             mean, log_std = actor(feat.detach(), state)

@@ -38,7 +38,8 @@ class GoalConditioned:
 
     def required_keys(self) -> list[str]:
         goal = "goal_image" if self.image_shape is not None else "goal_state"
-        return [*super().required_keys(), goal]
+        floor = ["goal_offset"] if getattr(self.cfg, "mc_lower_bound", False) else []
+        return [*super().required_keys(), goal, *floor]
 
     def sample_batch(self, buffer, batch_size: int, generator: torch.Generator | None = None) -> dict:
         """A hindsight-relabelled batch with this agent's goal mix (the trainer calls this)."""
@@ -108,6 +109,15 @@ class GoalConditioned:
         candidates = torch.cat([nets["actor"].mode(mean).unsqueeze(1), samples], 1)  # (B, 1 + k, A)
         q = nets["q"](x, batch["state"], candidates).min(0).values  # the critic reads the same features
         return candidates[torch.arange(candidates.shape[0], device=q.device), q.argmax(1)]
+
+
+def monte_carlo_floor(y: torch.Tensor, batch: dict[str, torch.Tensor], gamma: float) -> torch.Tensor:
+    """TD targets (B,) raised to gamma^(k-1) for a goal k steps ahead in the transition's own
+    episode (`mc_lower_bound`): the data itself reached that goal in k steps, so the best policy's
+    value there is at least that (a Monte-Carlo lower bound, as Cal-QL's). It carries value as far
+    as an episode reaches, where bootstrapping alone carried it about 15 steps (README)."""
+    own = batch["goal_other_episode"] == 0
+    return torch.where(own, torch.maximum(y, gamma ** (batch["goal_offset"] - 1)), y)
 
 
 def with_goal(feat: torch.Tensor, goal_feat: torch.Tensor) -> torch.Tensor:
