@@ -1,6 +1,7 @@
 """Rebuild an agent (and the env it was trained for) from a checkpoint file alone."""
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from robo_offline.checkpoint import load_checkpoint
@@ -13,26 +14,24 @@ def agent_from_checkpoint(path: Path | str, device: str = "auto", act_samples: i
     obs=features agent comes wrapped with its frozen encoder, so it acts on camera observations.
     A checkpoint saved before the learning rates were renamed (e.g. `q_lr`) loads as well.
     `act_samples` replaces the checkpoint's (goal agents with a critic: actions ranked by Q)."""
-    from robo_offline.algos import make_agent
+    from robo_offline.algos import agent_class, make_agent
     from robo_offline.algos.config import with_current_names
 
     payload = load_checkpoint(path)
     if act_samples is not None:
-        payload["agent_config"] = {**payload["agent_config"], "act_samples": int(act_samples)}
-    try:
-        agent = make_agent(
-            payload["agent_name"],
-            image_shape=None if payload["image_shape"] is None else tuple(payload["image_shape"]),
-            state_dim=int(payload["state_dim"]),
-            action_dim=int(payload["action_dim"]),
-            cfg=with_current_names(payload["agent_config"]),
-            device=resolve_device(device),
-        )
-    except ValueError as err:
-        if act_samples is not None and "act_samples" in str(err):
+        config_fields = {f.name for f in dataclasses.fields(agent_class(payload["agent_name"]).config_cls)}
+        if "act_samples" not in config_fields:
             raise UserError(f"act_samples={act_samples}: a {payload['agent_name']} agent has no goal critic to rank "
-                            "its actions (gcql and gciql do)") from None
-        raise
+                            "its actions (gcql and gciql do)")
+        payload["agent_config"] = {**payload["agent_config"], "act_samples": int(act_samples)}
+    agent = make_agent(
+        payload["agent_name"],
+        image_shape=None if payload["image_shape"] is None else tuple(payload["image_shape"]),
+        state_dim=int(payload["state_dim"]),
+        action_dim=int(payload["action_dim"]),
+        cfg=with_current_names(payload["agent_config"]),
+        device=resolve_device(device),
+    )
     try:
         agent.load_state_dict(payload["agent"])
     except ValueError as err:
