@@ -13,7 +13,7 @@ def agent_from_checkpoint(path: Path | str, device: str = "auto", act_samples: i
     """Returns (agent, checkpoint payload). The agent's config and shapes come from the file; an
     obs=features agent comes wrapped with its frozen encoder, so it acts on camera observations.
     A checkpoint saved before the learning rates were renamed (e.g. `q_lr`) loads as well.
-    `act_samples` replaces the checkpoint's (goal agents with a critic: actions ranked by Q)."""
+    `act_samples` replaces the checkpoint's (agents with a critic: actions ranked by Q)."""
     from robo_offline.algos import agent_class, make_agent
     from robo_offline.algos.config import with_current_names
 
@@ -21,8 +21,8 @@ def agent_from_checkpoint(path: Path | str, device: str = "auto", act_samples: i
     if act_samples is not None:
         config_fields = {f.name for f in dataclasses.fields(agent_class(payload["agent_name"]).config_cls)}
         if "act_samples" not in config_fields:
-            raise UserError(f"act_samples={act_samples}: a {payload['agent_name']} agent has no goal critic to rank "
-                            "its actions (gcql and gciql do)")
+            raise UserError(f"act_samples={act_samples}: a {payload['agent_name']} agent has no critic to rank "
+                            "its actions (cql, iql, awac, gcql and gciql do)")
         payload["agent_config"] = {**payload["agent_config"], "act_samples": int(act_samples)}
     agent = make_agent(
         payload["agent_name"],

@@ -314,7 +314,7 @@ def test_act_samples_takes_the_proposal_the_critic_ranks_highest(name):
 
 
 def test_act_samples_from_the_command_line_fails_clearly_where_it_cannot_work(tmp_path):
-    """`act_samples=` on eval/render/qtrace/export: on an agent without a goal critic, or on a shipped
+    """`act_samples=` on eval/render/qtrace/export: on an agent without a critic, or on a shipped
     actor without its critic, a UserError that says why (not a state-dict mismatch)."""
     from robo_offline.agent_io import agent_from_checkpoint
     from robo_offline.checkpoint import save_checkpoint
@@ -336,5 +336,5 @@ def test_act_samples_from_the_command_line_fails_clearly_where_it_cannot_work(tm
     loaded, payload = agent_from_checkpoint(full, device="cpu", act_samples=8)
     assert loaded.cfg.act_samples == 8 and payload["agent_config"]["act_samples"] == 8
     gcbc = agent("gcbc", images=False)
-    with pytest.raises(UserError, match="no goal critic"):
+    with pytest.raises(UserError, match="no critic"):
         agent_from_checkpoint(write(gcbc, gcbc.state_dict(), tmp_path / "gcbc.pt"), device="cpu", act_samples=8)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import dataclasses
-from typing import Any, ClassVar
+from typing import Any, Callable, ClassVar
 
 import numpy as np
 import torch
@@ -107,10 +107,31 @@ class Agent:
         raise NotImplementedError
 
     def _policy_action(self, batch: dict[str, torch.Tensor], deterministic: bool) -> torch.Tensor:
-        """The Gaussian actor's mode or one sample; BC's deterministic policy overrides this."""
+        """The Gaussian actor's mode or one sample, or its proposals ranked by Q (`act_samples`);
+        BC's deterministic policy overrides this."""
+        image = self.encoder_inputs(batch, augment=False)[0]
+        critic_feat = self.nets["critic_encoder"](image) if getattr(self.cfg, "act_samples", 0) else None
+        mean, log_std = self.nets["actor"](self.actor_features(image, critic_feat), batch["state"])
+        return self.choose_action(mean, log_std, deterministic,
+                                  lambda: self.q_features(critic_feat), batch["state"])
+
+    def choose_action(self, mean: torch.Tensor, log_std: torch.Tensor, deterministic: bool,
+                      q_input: Callable[[], torch.Tensor], state: torch.Tensor) -> torch.Tensor:
+        """The actor's mode (deterministic) or one sample. With `act_samples` = k > 0 (agents with a
+        critic), the one among the mode and k samples that the min-ensemble Q(q_input(), state, .)
+        ranks highest: the actor proposes, Q chooses, so acting follows Q further than a
+        likelihood-regularised actor does (README, goal reaching). Deterministic acting draws the
+        samples from the agent's own generator, so an evaluation repeats exactly."""
         actor = self.nets["actor"]
-        mean, log_std = actor(self.actor_features(self.encoder_inputs(batch, augment=False)[0]), batch["state"])
-        return actor.mode(mean) if deterministic else actor.sample(mean, log_std, 1)[0][:, 0]
+        k = getattr(self.cfg, "act_samples", 0)
+        if k == 0:
+            return actor.mode(mean) if deterministic else actor.sample(mean, log_std, 1)[0][:, 0]
+        if deterministic and getattr(self, "_act_generator", None) is None:
+            self._act_generator = torch.Generator(device=mean.device).manual_seed(0)
+        samples, _ = actor.sample(mean, log_std, k, self._act_generator if deterministic else None)
+        candidates = torch.cat([actor.mode(mean).unsqueeze(1), samples], 1)  # (B, 1 + k, A)
+        q = self.nets["q"](q_input(), state, candidates).min(0).values
+        return candidates[torch.arange(candidates.shape[0], device=q.device), q.argmax(1)]
 
     @torch.no_grad()
     def q_values(self, obs: dict, actions: np.ndarray) -> np.ndarray:
@@ -264,8 +285,8 @@ class Agent:
         }
 
     def acting_nets(self) -> tuple[str, ...]:
-        """The networks `act` reads; an agent whose acting asks its critic adds it."""
-        return ACTING_NETS
+        """The networks `act` reads: with `act_samples` the critic that ranks the actions too."""
+        return (*ACTING_NETS, "q") if getattr(self.cfg, "act_samples", 0) else ACTING_NETS
 
     def acting_state_dict(self) -> dict[str, Any]:
         """Only what `act` needs (the actor and the encoder it reads; no critics, targets or

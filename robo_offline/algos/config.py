@@ -54,6 +54,7 @@ class CriticConfig(AgentConfig):
     critic_lr: float = 3e-4
     gamma: float = 0.99
     tau: float = 5e-3  # Polyak rate of the target networks
+    act_samples: int = 0  # acting: the best by Q of the actor's mean and this many samples (0: the mean)
 
 
 @dataclass
@@ -101,6 +102,8 @@ def build_config(config_cls: type, cfg: Any, agent_name: str):
     for key, allowed in (("compile", COMPILE_MODES), ("precision", PRECISIONS), ("layout", LAYOUTS)):
         if key in fields and getattr(out, key) not in allowed:
             raise ValueError(f"{agent_name} config {key}={getattr(out, key)!r}; choose one of {allowed}")
+    if getattr(out, "act_samples", 0) < 0:
+        raise ValueError(f"{agent_name} config act_samples={out.act_samples}: must be >= 0")
     return out
 
 

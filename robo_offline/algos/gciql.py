@@ -36,7 +36,6 @@ class GCIQLConfig(CriticConfig):
     expectile: float = 0.9  # the IQL paper's setting for sparse goal-reaching rewards
     beta: float = 10.0
     max_weight: float = 100.0
-    act_samples: int = 0  # acting: the best by Q of the actor's mean and this many samples (0: the mean)
 
 
 class GCIQLAgent(GoalConditioned, Agent):

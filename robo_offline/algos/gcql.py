@@ -69,7 +69,6 @@ class GCQLConfig(CriticConfig):
     beta: float = 100.0  # inverse temperature of the advantage weights: with 0/1 rewards a step is worth ~0.01
                          #   of Q, so 10 barely discriminates (GoalReach state, seed 0: 0.24 at 10, 0.41 at 100)
     max_weight: float = 100.0
-    act_samples: int = 0  # acting: the best by Q of the actor's mean and this many samples (0: the mean)
 
 
 class GCQLAgent(GoalConditioned, Agent):

@@ -66,8 +66,6 @@ class GoalConditioned:
         targets, and the advantage-weighted actor on the critic's features (gcql, gciql); returns
         the heads' input width, observation features plus goal."""
         cfg, nets = self.cfg, self.nets
-        if cfg.act_samples < 0:
-            raise ValueError(f"{self.name} config act_samples={cfg.act_samples}: must be >= 0")
         nets["critic_encoder"] = make_encoder(cfg.encoder, self.image_shape, 1, cfg.drq_feature_dim,
                                               cfg.channels_last)
         feat_dim = nets["critic_encoder"].feature_dim
@@ -84,31 +82,15 @@ class GoalConditioned:
         obs, _ = self.encoder_inputs(batch, augment=False)
         return with_goal(*self.encode_obs_and_goal(self.nets["critic_encoder"], obs, batch, batch.get("goal_image")))
 
-    def acting_nets(self) -> tuple[str, ...]:
-        return (*super().acting_nets(), "q") if getattr(self.cfg, "act_samples", 0) else super().acting_nets()
-
     def _policy_action(self, batch: dict[str, torch.Tensor], deterministic: bool) -> torch.Tensor:
-        """The Gaussian actor on (observation, goal) features: its own encoder's, or the critic's.
-        With `act_samples` = k > 0 (agents with a goal critic), the action is the one among the
-        actor's mean and k samples from it that the critic ranks highest (min over the ensemble):
-        the actor proposes, Q chooses, so acting follows Q further than a likelihood-weighted actor
-        does (README, goal reaching). Deterministic acting draws the samples from the agent's own
-        generator, so an evaluation repeats exactly."""
+        """The Gaussian actor on (observation, goal) features, its own encoder's or the critic's;
+        with `act_samples`, its proposals ranked by the goal critic on the same features."""
         nets = self.nets
         encoder = nets["actor_encoder"] if "actor_encoder" in nets else nets["critic_encoder"]
         obs, _ = self.encoder_inputs(batch, augment=False)
-        feat, goal_feat = self.encode_obs_and_goal(encoder, obs, batch, batch.get("goal_image"))
-        x = with_goal(feat, goal_feat)
+        x = with_goal(*self.encode_obs_and_goal(encoder, obs, batch, batch.get("goal_image")))
         mean, log_std = nets["actor"](x, batch["state"])
-        k = getattr(self.cfg, "act_samples", 0)
-        if k == 0:
-            return nets["actor"].mode(mean) if deterministic else nets["actor"].sample(mean, log_std, 1)[0][:, 0]
-        if deterministic and getattr(self, "_act_generator", None) is None:
-            self._act_generator = torch.Generator(device=mean.device).manual_seed(0)
-        samples, _ = nets["actor"].sample(mean, log_std, k, self._act_generator if deterministic else None)
-        candidates = torch.cat([nets["actor"].mode(mean).unsqueeze(1), samples], 1)  # (B, 1 + k, A)
-        q = nets["q"](x, batch["state"], candidates).min(0).values  # the critic reads the same features
-        return candidates[torch.arange(candidates.shape[0], device=q.device), q.argmax(1)]
+        return self.choose_action(mean, log_std, deterministic, lambda: x, batch["state"])
 
 
 def monte_carlo_floor(y: torch.Tensor, batch: dict[str, torch.Tensor], gamma: float) -> torch.Tensor:

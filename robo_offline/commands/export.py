@@ -16,7 +16,7 @@ MAX_SHIPPED_BYTES = 10 * 2**20  # a policy in the package stays under 10 MB
 
 
 def export_policy(checkpoint, out: Path, act_samples: int | None = None) -> Path:
-    """`act_samples` (goal agents with a critic) is stored in the policy, which then keeps the
+    """`act_samples` (agents with a critic) is stored in the policy, which then keeps the
     critic that ranks its actions."""
     from robo_offline.agent_io import agent_from_checkpoint
 
