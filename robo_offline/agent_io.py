@@ -43,7 +43,8 @@ def agent_from_checkpoint(path: Path | str, device: str = "auto", act_samples: i
     if payload.get("representation"):
         from robo_offline.algos.representation import FeaturePolicy, encoder_from_payload
 
-        agent = FeaturePolicy(agent, encoder_from_payload(payload["representation"], agent.device))
+        representation = payload["representation"]
+        agent = FeaturePolicy(agent, encoder_from_payload(representation, agent.device), representation.get("standardize"))
     return agent, payload
 
 

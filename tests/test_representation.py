@@ -124,6 +124,31 @@ def test_feature_policy_appends_the_frame_features_to_the_proprio_state():
     np.testing.assert_allclose(agent.seen["desired_goal"][6:], encode_frames(encoder, goal[None])[0].numpy(), atol=1e-6)
 
 
+def test_standardized_features_act_on_what_the_buffer_trained_on():
+    """standardize_features: the buffer z-scores [proprio, features] column by column (a constant
+    column is left at 0, not blown up); acting with the returned statistics gives the agent the same
+    vector for the same frame, and a goal keeps only its scaled features."""
+    from robo_offline.data.buffer import ReplayBuffer
+
+    encoder = FrameEncoder((3, 48, 48), feature_dim=8).eval()
+    frames = blob_buffer(16).frames
+    proprio = torch.cat([torch.rand(16, 5) * 0.1, torch.ones(16, 1)], dim=1)  # the last column constant
+    buffer = ReplayBuffer.__new__(ReplayBuffer)  # the two fields standardize_states reads
+    buffer.states = torch.cat([proprio, encode_frames(encoder, frames)], dim=1)
+    mean, std = buffer.standardize_states()
+    assert torch.allclose(buffer.states[:, :5].mean(0), torch.zeros(5), atol=1e-5)
+    assert torch.allclose(buffer.states[:, :5].std(0), torch.ones(5), atol=1e-4)
+    assert torch.equal(buffer.states[:, 5], torch.zeros(16)) and std[5] == pytest.approx(1e-3)
+    agent = _StateAgent()
+    policy = FeaturePolicy(agent, encoder, {"mean": mean, "std": std})
+    obs = {"image": frames[3].permute(1, 2, 0).numpy(), "state": proprio[3].numpy(),
+           "desired_goal": frames[7].permute(1, 2, 0).numpy()}
+    policy.act(obs)
+    np.testing.assert_allclose(agent.seen["state"], buffer.states[3].numpy(), atol=1e-4)
+    np.testing.assert_array_equal(agent.seen["desired_goal"][:6], np.zeros(6))
+    np.testing.assert_allclose(agent.seen["desired_goal"][6:], buffer.states[7, 6:].numpy(), atol=1e-4)
+
+
 def test_keypoint_features_follow_the_bright_square():
     """A keypoint that has learned the square's map reports its position: move the square right,
     the expected x grows. Built by hand: one map = the image's brightness."""

@@ -127,8 +127,8 @@ def test_render_writes_videos_and_contact_sheet(store, trained, tmp_path):
 
 def test_pretrain_features_export_and_eval_from_the_camera(store, trained, tmp_path):
     """The representation path end to end: a frozen encoder from the frames, an MLP agent on
-    [proprio, features], a checkpoint that acts on camera images by itself (evaluation during
-    training), and its export (the acting part only, read from the run directory) evaluated."""
+    [proprio, features] (standardized), a checkpoint that acts on camera images by itself (evaluation
+    during training), and its export (the acting part only, read from the run directory) evaluated."""
     rep = tmp_path / "rep"
     cli(store, "pretrain", "experiment=demo", TINY_DATA, "experiment.data_workers=1", "representation.steps=3",
         "representation.batch_size=8", "representation.feature_dim=8", f"hydra.run.dir={rep}")
@@ -136,8 +136,8 @@ def test_pretrain_features_export_and_eval_from_the_camera(store, trained, tmp_p
     assert probe["frames"] > 0 and "drawer openings" in probe["probe_r2_held_out_episodes"]
     assert (rep / "reconstructions.png").is_file()
     run = tmp_path / "run"
-    cli(store, *train_args(run, "obs=features", f"representation={rep / 'encoder.pt'}", "steps=2", "eval_every=2",
-                           "eval_episodes=1", "log_every=1"))
+    cli(store, *train_args(run, "obs=features", f"representation={rep / 'encoder.pt'}", "standardize_features=true",
+                           "steps=2", "eval_every=2", "eval_episodes=1", "log_every=1"))
     assert read_rows(run / "metrics.csv")[-1]["eval/success_rate"] != ""
     shipped = tmp_path / "policy.pt"
     cli(store, "export", f"checkpoint={run}", f"out={shipped}")

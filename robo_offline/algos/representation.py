@@ -198,22 +198,39 @@ class FeaturePolicy:
     """An agent trained with obs=features, acting on camera observations: the frozen encoder turns
     `obs["image"]` into features, appended to `obs["state"]`, as the buffer did for the data. A goal
     image (`desired_goal`) becomes `[zeros for the proprio state, its features]`, as the buffer's
-    goals (`goal_state_mask`)."""
+    goals (`goal_state_mask`). `standardize` ({mean, std} of [proprio, features], train's
+    `standardize_features`) z-scores them as the buffer did; a goal keeps the scaled features only."""
 
-    def __init__(self, agent, encoder: FrameEncoder):
+    def __init__(self, agent, encoder: FrameEncoder, standardize: dict | None = None):
         self.agent, self.encoder = agent, encoder
         self.device = agent.device
+        self.mean = self.std = None
+        if standardize is not None:
+            self.mean, self.std = (torch.as_tensor(standardize[k], dtype=torch.float32, device=self.device)
+                                   for k in ("mean", "std"))
 
     @torch.no_grad()
-    def act(self, obs: dict, deterministic: bool = True) -> np.ndarray:
+    def features_obs(self, obs: dict) -> dict:
+        """The observation the wrapped agent was trained on: {state: [proprio, features], goal}."""
         batch = obs_to_batch(obs, self.device, self.encoder.image_shape)
-        state = torch.cat([batch["state"], self.encoder(batch["image"]).float()], dim=1)[0]
-        features_obs = {"state": state.cpu().numpy()}
+        state = self.scaled(torch.cat([batch["state"], self.encoder(batch["image"]).float()], dim=1))
+        features_obs = {"state": state[0].cpu().numpy()}
         if "goal_image" in batch:
-            goal = self.encoder(batch["goal_image"]).float()
-            goal = torch.cat([torch.zeros_like(batch["state"]), goal], dim=1)[0]
-            features_obs["desired_goal"] = goal.cpu().numpy()
-        return self.agent.act(features_obs, deterministic=deterministic)
+            goal = self.scaled(torch.cat([batch["state"], self.encoder(batch["goal_image"]).float()], dim=1))
+            goal[:, :batch["state"].shape[1]] = 0.0  # the buffer's goal_state_mask
+            features_obs["desired_goal"] = goal[0].cpu().numpy()
+        return features_obs
+
+    def scaled(self, x: torch.Tensor) -> torch.Tensor:
+        """x as the buffer standardized its states (unchanged without `standardize`)."""
+        return x if self.mean is None else (x - self.mean) / self.std
+
+    def act(self, obs: dict, deterministic: bool = True) -> np.ndarray:
+        return self.agent.act(self.features_obs(obs), deterministic=deterministic)
+
+    def q_values(self, obs: dict, actions: np.ndarray) -> np.ndarray:
+        """The wrapped critic's min-ensemble Q at `actions` for a camera observation (qtrace)."""
+        return self.agent.q_values(self.features_obs(obs), actions)
 
     def __getattr__(self, name):  # step, cfg, name, ...: the wrapped agent's
         return getattr(self.agent, name)

@@ -90,8 +90,10 @@ def eval_env_kwargs(cfg: DictConfig) -> dict:
     return {**OmegaConf.to_container(cfg.experiment.env_kwargs, resolve=True), "obs_mode": obs_mode}
 
 
-def load_representation(path: str, buffer, device: torch.device):
-    """obs=features: the frozen encoder from `robo-offline pretrain`; the buffer's frames become features."""
+def load_representation(path: str, buffer, device: torch.device, standardize: bool = False):
+    """obs=features: the frozen encoder from `robo-offline pretrain`; the buffer's frames become features,
+    and with `standardize` every column of [proprio, features] is z-scored by the data's statistics,
+    which the returned payload carries for acting."""
     from robo_offline.algos.representation import encode_frames, encoder_from_payload
     from robo_offline.checkpoint import load_checkpoint
 
@@ -104,14 +106,18 @@ def load_representation(path: str, buffer, device: torch.device):
     buffer.replace_frames_with_features(encode_frames(encoder, buffer.frames))
     print(f"obs=features: {encoder.feature_dim} features per frame from {path} "
           f"({time.perf_counter() - start:.0f} s for all frames)")
+    if standardize:
+        mean, std = buffer.standardize_states()
+        payload = {**payload, "standardize": {"mean": mean.cpu(), "std": std.cpu()}}
     return encoder, payload
 
 
 def same_representation(a: dict | None, b: dict) -> bool:
-    """Whether two checkpoints' frozen encoders are the same (config, image shape and weights)."""
+    """Whether two checkpoints' frozen encoders are the same (config, image shape and weights) and
+    both standardize the features or neither does."""
     if a is None or (a["config"], a["image_shape"]) != (b["config"], b["image_shape"]):
         return False
-    if a["encoder"].keys() != b["encoder"].keys():
+    if a["encoder"].keys() != b["encoder"].keys() or ("standardize" in a) != ("standardize" in b):
         return False
     return all(torch.equal(a["encoder"][k], b["encoder"][k]) for k in a["encoder"])
 
@@ -174,7 +180,7 @@ def run(cfg: DictConfig) -> None:
     check_env_matches_data(experiment.env, env_kwargs, env_space, buffer)
     encoder, representation = None, None
     if cfg.obs == "features":
-        encoder, representation = load_representation(cfg.representation, buffer, device)
+        encoder, representation = load_representation(cfg.representation, buffer, device, cfg.standardize_features)
     agent_cfg = agent_config(cfg)
     agent_name = agent_cfg.pop("name")
     agent = make_agent(agent_name, image_shape=buffer.image_shape, state_dim=buffer.state_dim,
@@ -210,7 +216,7 @@ def run(cfg: DictConfig) -> None:
         save_checkpoint(path, checkpoint_payload(agent, agent_name, agent_cfg, buffer, experiment, cfg, step,
                                                  sample_gen, representation))
 
-    policy = agent if encoder is None else FeaturePolicy(agent, encoder)
+    policy = agent if encoder is None else FeaturePolicy(agent, encoder, representation.get("standardize"))
     families = [f for f in evaluation_families(experiment.env, env_kwargs) if f is not None]
     logger = MetricsLogger(run_dir, resume_step=start_step,
                            eval_columns=[*EVAL_COLUMNS, *(f"eval/success_{f}" for f in families)])

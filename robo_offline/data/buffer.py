@@ -177,6 +177,15 @@ class ReplayBuffer:
         # a goal is what a goal image shows: its features, not the robot's proprio state at the goal
         self.goal_state_mask = torch.cat([torch.zeros(proprio_dim), torch.ones(features.shape[1])]).to(self.states)
 
+    def standardize_states(self, eps: float = 1e-3) -> tuple[torch.Tensor, torch.Tensor]:
+        """z-score every state column by its mean and std over the data's frames (std floored at
+        `eps`), in place; returns (mean, std), which acting must apply too. obs=features: the proprio
+        columns (the gripper opening spans 0.1) sit beside thousands of features of another scale."""
+        mean = self.states.mean(0)
+        std = self.states.std(0).clamp_min(eps)
+        self.states = (self.states - mean) / std
+        return mean, std
+
     # -- properties the trainer and agents use ---------------------------------------------
     @property
     def image_shape(self) -> tuple[int, int, int] | None:
