@@ -12,6 +12,7 @@ import torch
 from robo_offline.algos import AGENTS, make_agent
 from robo_offline.algos.cql import cql_penalty
 from robo_offline.algos.iql import expectile_loss
+from ranked_acting import assert_q_ranked_acting
 
 AGENT_NAMES = ["cql", "bc", "iql", "awac"]
 IMG, S, A = (3, 16, 16), 4, 2
@@ -327,26 +328,5 @@ def test_acting_state_dict_acts_the_same_and_drops_critics_and_optimisers(name, 
 
 @pytest.mark.parametrize("name,layout", [("cql", "shared"), ("iql", "cog"), ("awac", "shared")])
 def test_act_samples_takes_the_proposal_the_critic_ranks_highest(name, layout):
-    """act_samples=k on a task agent: the action is the best by min-ensemble Q among the actor's mode
-    and k samples, never worse by Q than the mode; it repeats exactly; what ships keeps the critic."""
-    torch.manual_seed(0)
-    plain = agent(name, layout=layout)
-    for step in range(3):
-        plain.update(batch(seed=step))
-    ranked = agent(name, layout=layout, act_samples=16)
-    ranked.load_state_dict(plain.state_dict())
-    observations = [obs(seed) for seed in range(4)]
-    for o in observations:
-        mode_action, chosen = plain.act(o), ranked.act(o)
-        q_mode, q_chosen = ranked.q_values(o, np.stack([mode_action, chosen]))
-        assert q_chosen >= q_mode - 1e-6
-    assert any(not np.allclose(plain.act(o), ranked.act(o)) for o in observations)
-    shipped = ranked.acting_state_dict()
-    assert any(k.startswith("q.") for k in shipped["nets"]) and not any(k.startswith("target_") for k in shipped["nets"])
-    first, second = agent(name, layout=layout, act_samples=16), agent(name, layout=layout, act_samples=16)
-    first.load_state_dict(shipped)
-    second.load_state_dict(shipped)
-    for o in observations:
-        np.testing.assert_array_equal(first.act(o), second.act(o))
-    with pytest.raises(ValueError, match="act_samples"):
-        agent(name, act_samples=-1)
+    assert_q_ranked_acting(lambda **kw: agent(name, layout=layout, **kw),
+                           [batch(seed=step) for step in range(3)], [obs(seed) for seed in range(4)])

@@ -10,6 +10,7 @@ import torch
 
 from robo_offline.algos import make_agent
 from robo_offline.algos.goals import with_goal
+from ranked_acting import assert_q_ranked_acting
 
 IMG, S, A = (3, 16, 16), 4, 2
 SMALL = {"gcql": dict(q_hidden=[32, 32], actor_hidden=[32, 32]), "gcbc": dict(actor_hidden=[32, 32]),
@@ -287,30 +288,9 @@ def test_ddpg_bc_actor_climbs_q_where_the_data_action_is_worse():
 
 @pytest.mark.parametrize("name", ["gcql", "gciql"])
 def test_act_samples_takes_the_proposal_the_critic_ranks_highest(name):
-    """act_samples=k: the action is the best by min-ensemble Q among the actor's mean and k samples,
-    never worse by Q than the mean; deterministic acting repeats exactly; what ships keeps the critic."""
-    torch.manual_seed(0)
-    plain = agent(name, images=False)
-    for step in range(3):
-        plain.update(goal_batch(images=False, seed=step))
-    ranked = agent(name, images=False, act_samples=16)
-    ranked.load_state_dict(plain.state_dict())
-    observations = [goal_obs(images=False, seed=s) for s in range(4)]
-    for o in observations:
-        mean_action, chosen = plain.act(o), ranked.act(o)
-        q_mean, q_chosen = ranked.q_values(o, np.stack([mean_action, chosen]))
-        assert q_chosen >= q_mean - 1e-6
-    assert any(not np.allclose(plain.act(o), ranked.act(o)) for o in observations)
-    shipped = ranked.acting_state_dict()
-    assert any(k.startswith("q.") for k in shipped["nets"])
-    assert not any(k.startswith("q.") for k in plain.acting_state_dict()["nets"])
-    first, second = agent(name, images=False, act_samples=16), agent(name, images=False, act_samples=16)
-    first.load_state_dict(shipped)
-    second.load_state_dict(shipped)
-    for o in observations:
-        np.testing.assert_array_equal(first.act(o), second.act(o))
-    with pytest.raises(ValueError, match="act_samples"):
-        agent(name, act_samples=-1)
+    assert_q_ranked_acting(lambda **kw: agent(name, images=False, **kw),
+                           [goal_batch(images=False, seed=step) for step in range(3)],
+                           [goal_obs(images=False, seed=s) for s in range(4)])
 
 
 def test_act_samples_from_the_command_line_fails_clearly_where_it_cannot_work(tmp_path):
