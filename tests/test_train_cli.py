@@ -231,6 +231,7 @@ def test_multirun_sweeps_agents_into_their_own_dirs(store, tmp_path):
         assert (tmp_path / agent / "seed0" / "checkpoints" / "last.pt").is_file()
 
 
+@pytest.mark.slow  # 28 s of the 360 the fast suite may take; the plain multirun test above stays in it
 def test_joblib_sweep_runs_seeds_in_parallel_resumes_in_place_and_feeds_results(store, tmp_path):
     """`train -m hydra/launcher=joblib`: two seeds in two worker processes, each in the dir its single
     run uses, so a job finds the checkpoint an earlier attempt left there (a requeued SLURM job
