@@ -183,3 +183,5 @@ def test_same_representation_compares_config_and_weights():
     assert not same_representation(copy, payload)
     assert not same_representation({**payload, "config": {**payload["config"], "seed": 1}}, payload)
     assert not same_representation(None, payload)
+    standardized = {**payload, "standardize": {"mean": torch.zeros(8), "std": torch.ones(8)}}
+    assert not same_representation(standardized, payload) and not same_representation(payload, standardized)
