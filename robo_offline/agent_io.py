@@ -44,7 +44,7 @@ def agent_from_checkpoint(path: Path | str, device: str = "auto", act_samples: i
         from robo_offline.algos.representation import FeaturePolicy, encoder_from_payload
 
         representation = payload["representation"]
-        agent = FeaturePolicy(agent, encoder_from_payload(representation, agent.device), representation.get("standardize"))
+        agent = FeaturePolicy(agent, encoder_from_payload(representation, agent.device), representation)
     return agent, payload
 
 

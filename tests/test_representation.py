@@ -8,7 +8,8 @@ import torch
 
 from robo_offline.algos.representation import (ActionHead, FeaturePolicy, FrameDecoder, FrameEncoder,
                                          RepresentationConfig, encode_frames, encoder_from_payload, linear_probe,
-                                         make_objective, representation_payload, train_representation)
+                                         make_objective, principal_components, project_features,
+                                         representation_payload, train_representation)
 
 
 class FrameBuffer:
@@ -140,13 +141,54 @@ def test_standardized_features_act_on_what_the_buffer_trained_on():
     assert torch.allclose(buffer.states[:, :5].std(0), torch.ones(5), atol=1e-4)
     assert torch.equal(buffer.states[:, 5], torch.zeros(16)) and std[5] == pytest.approx(1e-3)
     agent = _StateAgent()
-    policy = FeaturePolicy(agent, encoder, {"mean": mean, "std": std})
+    policy = FeaturePolicy(agent, encoder, {"standardize": {"mean": mean, "std": std}})
     obs = {"image": frames[3].permute(1, 2, 0).numpy(), "state": proprio[3].numpy(),
            "desired_goal": frames[7].permute(1, 2, 0).numpy()}
     policy.act(obs)
     np.testing.assert_allclose(agent.seen["state"], buffer.states[3].numpy(), atol=1e-4)
     np.testing.assert_array_equal(agent.seen["desired_goal"][:6], np.zeros(6))
     np.testing.assert_allclose(agent.seen["desired_goal"][6:], buffer.states[7, 6:].numpy(), atol=1e-4)
+
+
+def test_principal_components_find_the_directions_that_vary():
+    """Features that vary along 3 hidden directions plus tiny noise: 3 components keep nearly all the
+    variance, the projection loses nothing that a linear map needs, and a bad k is a clear error."""
+    gen = torch.Generator().manual_seed(0)
+    latent = torch.randn(2000, 3, generator=gen) * torch.tensor([3.0, 1.0, 0.3])
+    mixing = torch.randn(3, 40, generator=gen)
+    features = latent @ mixing + 5.0 + 1e-3 * torch.randn(2000, 40, generator=gen)
+    mean, basis, kept = principal_components(features, 3, chunk=300)  # chunks that do not divide 2000
+    assert basis.shape == (40, 3) and kept > 0.999
+    torch.testing.assert_close(basis.T @ basis, torch.eye(3), atol=1e-4, rtol=0)
+    projected = project_features(features, {"mean": mean, "basis": basis})
+    assert projected.shape == (2000, 3)
+    torch.testing.assert_close(projected.mean(0), torch.zeros(3), atol=1e-3, rtol=0)
+    assert projected.var(0)[0] > projected.var(0)[1] > projected.var(0)[2]  # ordered by variance
+    solution = torch.linalg.lstsq(projected, latent - latent.mean(0)).solution
+    assert ((projected @ solution - (latent - latent.mean(0))).abs().max()) < 0.02  # the latent survives
+    assert principal_components(features, 1)[2] < 0.95  # one direction does not
+    for bad in (0, 41):
+        with pytest.raises(ValueError, match=f"feature_components={bad}"):
+            principal_components(features, bad)
+
+
+def test_projected_features_act_on_what_the_buffer_trained_on():
+    """feature_components + standardize_features: acting projects a frame's features on the stored
+    directions, then z-scores, giving the agent the buffer's vector for the same frame."""
+    encoder = FrameEncoder((3, 48, 48), feature_dim=8).eval()
+    frames = blob_buffer(16).frames
+    features = encode_frames(encoder, frames)
+    mean, basis, _ = principal_components(features, 3)
+    projection = {"mean": mean, "basis": basis}
+    proprio = torch.rand(16, 6)
+    states = torch.cat([proprio, project_features(features, projection)], dim=1)
+    standardize = {"mean": states.mean(0), "std": states.std(0).clamp_min(1e-3)}
+    agent = _StateAgent()
+    policy = FeaturePolicy(agent, encoder, {"projection": projection, "standardize": standardize})
+    policy.act({"image": frames[5].permute(1, 2, 0).numpy(), "state": proprio[5].numpy()})
+    expected = (states[5] - standardize["mean"]) / standardize["std"]
+    assert agent.seen["state"].shape == (9,)
+    np.testing.assert_allclose(agent.seen["state"], expected.numpy(), atol=1e-3)
 
 
 def test_keypoint_features_follow_the_bright_square():
@@ -185,3 +227,7 @@ def test_same_representation_compares_config_and_weights():
     assert not same_representation(None, payload)
     standardized = {**payload, "standardize": {"mean": torch.zeros(8), "std": torch.ones(8)}}
     assert not same_representation(standardized, payload) and not same_representation(payload, standardized)
+    projected = {**payload, "projection": {"mean": torch.zeros(8), "basis": torch.eye(8)[:, :4]}}
+    assert same_representation(projected, {**payload, "projection": {"mean": torch.ones(8), "basis": torch.eye(8)[:, 4:]}})
+    assert not same_representation(projected, payload) and not same_representation(payload, projected)
+    assert not same_representation(projected, {**payload, "projection": {"mean": torch.zeros(8), "basis": torch.eye(8)}})

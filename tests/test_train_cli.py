@@ -127,7 +127,7 @@ def test_render_writes_videos_and_contact_sheet(store, trained, tmp_path):
 
 def test_pretrain_features_export_and_eval_from_the_camera(store, trained, tmp_path):
     """The representation path end to end: a frozen encoder from the frames, an MLP agent on
-    [proprio, features] (standardized), a checkpoint that acts on camera images by itself (evaluation
+    [proprio, features] (projected on 4 principal directions, standardized), a checkpoint that acts on camera images by itself (evaluation
     during training), and its export (the acting part only, read from the run directory) evaluated."""
     rep = tmp_path / "rep"
     cli(store, "pretrain", "experiment=demo", TINY_DATA, "experiment.data_workers=1", "representation.steps=3",
@@ -136,8 +136,10 @@ def test_pretrain_features_export_and_eval_from_the_camera(store, trained, tmp_p
     assert probe["frames"] > 0 and "drawer openings" in probe["probe_r2_held_out_episodes"]
     assert (rep / "reconstructions.png").is_file()
     run = tmp_path / "run"
-    cli(store, *train_args(run, "obs=features", f"representation={rep / 'encoder.pt'}", "standardize_features=true",
-                           "steps=2", "eval_every=2", "eval_episodes=1", "log_every=1"))
+    trained_out = cli(store, *train_args(run, "obs=features", f"representation={rep / 'encoder.pt'}",
+                                         "standardize_features=true", "feature_components=4", "steps=2",
+                                         "eval_every=2", "eval_episodes=1", "log_every=1")).stdout
+    assert "the top 4 principal components keep" in trained_out
     assert read_rows(run / "metrics.csv")[-1]["eval/success_rate"] != ""
     shipped = tmp_path / "policy.pt"
     cli(store, "export", f"checkpoint={run}", f"out={shipped}")
@@ -147,6 +149,12 @@ def test_pretrain_features_export_and_eval_from_the_camera(store, trained, tmp_p
     missing = cli(store, *train_args(tmp_path / "run2", "obs=features", f"representation={tmp_path / 'none.pt'}",
                                      "steps=2"), check=False)
     assert missing.returncode == 1 and "robo-offline pretrain" in missing.stderr
+    too_many = cli(store, *train_args(tmp_path / "run3", "obs=features", f"representation={rep / 'encoder.pt'}",
+                                      "feature_components=9", "steps=2", "eval_every=0"), check=False)
+    assert too_many.returncode == 1 and "feature_components=9" in too_many.stderr
+    not_features = cli(store, *train_args(tmp_path / "run4", "obs=image", "feature_components=4", "steps=2"),
+                       check=False)
+    assert not_features.returncode == 1 and "use obs=features" in not_features.stderr
 
 
 def test_killed_run_resumes_with_identical_losses(store, tmp_path):

@@ -164,6 +164,33 @@ def encode_frames(encoder: FrameEncoder, frames: torch.Tensor, chunk: int = 4096
     return torch.cat([encoder(frames[i:i + chunk]) for i in range(0, frames.shape[0], chunk)])
 
 
+def principal_components(features: torch.Tensor, k: int, chunk: int = 16384) -> tuple[torch.Tensor, torch.Tensor, float]:
+    """(mean (F,), basis (F, k), share of the variance kept) of the features' top-k principal
+    directions. obs=features with `feature_components`: most of the conv maps' 2,304 columns
+    barely vary, and z-scoring them one by one (`standardize_features`) blows their noise up to
+    the scale of the signal; projecting on the directions that do vary first keeps the signal and
+    makes the MLPs' first layer k/F as costly. The covariance is summed in chunks (no centred copy)."""
+    n, f = features.shape
+    if not 0 < k <= f:
+        raise ValueError(f"feature_components={k}: must be between 1 and the encoder's {f} features")
+    mean = features.mean(0, dtype=torch.float64)
+    cov = torch.zeros((f, f), dtype=torch.float64, device=features.device)
+    for i in range(0, n, chunk):
+        x = features[i:i + chunk].double() - mean
+        cov += x.T @ x
+    eigvals, eigvecs = torch.linalg.eigh(cov / max(n - 1, 1))  # ascending
+    order = torch.argsort(eigvals, descending=True)[:k]
+    kept = float(eigvals[order].clamp_min(0).sum() / eigvals.clamp_min(0).sum().clamp_min(1e-30))
+    return mean.float(), eigvecs[:, order].float().contiguous(), kept
+
+
+def project_features(features: torch.Tensor, projection: dict | None) -> torch.Tensor:
+    """Features on the principal directions `principal_components` chose ({mean, basis}), or unchanged."""
+    if projection is None:
+        return features
+    return (features - projection["mean"].to(features)) @ projection["basis"].to(features)
+
+
 def linear_probe(features: np.ndarray, targets: np.ndarray, episode_of_frame: np.ndarray,
                  held_out: float = 0.2, ridge: float = 1e-3) -> np.ndarray:
     """R^2 per target column of a ridge regression fitted on most episodes' frames and scored on
@@ -198,25 +225,36 @@ class FeaturePolicy:
     """An agent trained with obs=features, acting on camera observations: the frozen encoder turns
     `obs["image"]` into features, appended to `obs["state"]`, as the buffer did for the data. A goal
     image (`desired_goal`) becomes `[zeros for the proprio state, its features]`, as the buffer's
-    goals (`goal_state_mask`). `standardize` ({mean, std} of [proprio, features], train's
-    `standardize_features`) z-scores them as the buffer did; a goal keeps the scaled features only."""
+    goals (`goal_state_mask`). The representation payload's `projection` (train's
+    `feature_components`) maps the features on their principal directions and its `standardize`
+    ({mean, std} of [proprio, features], train's `standardize_features`) z-scores them, both as the
+    buffer did; a goal keeps the scaled features only."""
 
-    def __init__(self, agent, encoder: FrameEncoder, standardize: dict | None = None):
+    def __init__(self, agent, encoder: FrameEncoder, representation: dict | None = None):
         self.agent, self.encoder = agent, encoder
         self.device = agent.device
+        representation = representation or {}
+        self.projection = None
+        if representation.get("projection") is not None:
+            self.projection = {k: torch.as_tensor(v, dtype=torch.float32, device=self.device)
+                               for k, v in representation["projection"].items()}
         self.mean = self.std = None
-        if standardize is not None:
-            self.mean, self.std = (torch.as_tensor(standardize[k], dtype=torch.float32, device=self.device)
-                                   for k in ("mean", "std"))
+        if representation.get("standardize") is not None:
+            self.mean, self.std = (torch.as_tensor(representation["standardize"][k], dtype=torch.float32,
+                                                   device=self.device) for k in ("mean", "std"))
+
+    def frame_features(self, image: torch.Tensor) -> torch.Tensor:
+        """The features the buffer holds for these frames: the encoder's, projected when trained so."""
+        return project_features(self.encoder(image).float(), self.projection)
 
     @torch.no_grad()
     def features_obs(self, obs: dict) -> dict:
         """The observation the wrapped agent was trained on: {state: [proprio, features], goal}."""
         batch = obs_to_batch(obs, self.device, self.encoder.image_shape)
-        state = self.scaled(torch.cat([batch["state"], self.encoder(batch["image"]).float()], dim=1))
+        state = self.scaled(torch.cat([batch["state"], self.frame_features(batch["image"])], dim=1))
         features_obs = {"state": state[0].cpu().numpy()}
         if "goal_image" in batch:
-            goal = self.scaled(torch.cat([batch["state"], self.encoder(batch["goal_image"]).float()], dim=1))
+            goal = self.scaled(torch.cat([batch["state"], self.frame_features(batch["goal_image"])], dim=1))
             goal[:, :batch["state"].shape[1]] = 0.0  # the buffer's goal_state_mask
             features_obs["desired_goal"] = goal[0].cpu().numpy()
         return features_obs

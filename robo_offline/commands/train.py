@@ -90,11 +90,14 @@ def eval_env_kwargs(cfg: DictConfig) -> dict:
     return {**OmegaConf.to_container(cfg.experiment.env_kwargs, resolve=True), "obs_mode": obs_mode}
 
 
-def load_representation(path: str, buffer, device: torch.device, standardize: bool = False):
+def load_representation(path: str, buffer, device: torch.device, standardize: bool = False,
+                        components: int | None = None):
     """obs=features: the frozen encoder from `robo-offline pretrain`; the buffer's frames become features,
-    and with `standardize` every column of [proprio, features] is z-scored by the data's statistics,
-    which the returned payload carries for acting."""
-    from robo_offline.algos.representation import encode_frames, encoder_from_payload
+    projected on their top `components` principal directions when given, and with `standardize`
+    every column of [proprio, features] is z-scored by the data's statistics. The returned payload
+    carries the projection and the statistics for acting."""
+    from robo_offline.algos.representation import (encode_frames, encoder_from_payload, principal_components,
+                                                   project_features)
     from robo_offline.checkpoint import load_checkpoint
 
     payload = load_checkpoint(path)["representation"]
@@ -103,9 +106,18 @@ def load_representation(path: str, buffer, device: torch.device, standardize: bo
                         f"{list(buffer.image_shape)}; pretrain on this experiment's data")
     encoder = encoder_from_payload(payload, device)
     start = time.perf_counter()
-    buffer.replace_frames_with_features(encode_frames(encoder, buffer.frames))
+    features = encode_frames(encoder, buffer.frames)
     print(f"obs=features: {encoder.feature_dim} features per frame from {path} "
           f"({time.perf_counter() - start:.0f} s for all frames)")
+    if components:
+        try:
+            mean, basis, kept = principal_components(features, int(components))
+        except ValueError as err:
+            raise UserError(str(err)) from None
+        payload = {**payload, "projection": {"mean": mean.cpu(), "basis": basis.cpu()}}
+        features = project_features(features, payload["projection"])
+        print(f"obs=features: the top {components} principal components keep {kept:.1%} of the features' variance")
+    buffer.replace_frames_with_features(features)
     if standardize:
         mean, std = buffer.standardize_states()
         payload = {**payload, "standardize": {"mean": mean.cpu(), "std": std.cpu()}}
@@ -113,11 +125,15 @@ def load_representation(path: str, buffer, device: torch.device, standardize: bo
 
 
 def same_representation(a: dict | None, b: dict) -> bool:
-    """Whether two checkpoints' frozen encoders are the same (config, image shape and weights) and
-    both standardize the features or neither does."""
+    """Whether two checkpoints' frozen encoders are the same (config, image shape and weights),
+    both standardize the features or neither does, and both project them on as many principal
+    directions (the same data gives the same directions)."""
     if a is None or (a["config"], a["image_shape"]) != (b["config"], b["image_shape"]):
         return False
     if a["encoder"].keys() != b["encoder"].keys() or ("standardize" in a) != ("standardize" in b):
+        return False
+    if ("projection" in a) != ("projection" in b) or (
+            "projection" in a and a["projection"]["basis"].shape != b["projection"]["basis"].shape):
         return False
     return all(torch.equal(a["encoder"][k], b["encoder"][k]) for k in a["encoder"])
 
@@ -171,6 +187,9 @@ def run(cfg: DictConfig) -> None:
     if cfg.obs not in ("image", "state", "features"):
         raise UserError(f"obs={cfg.obs!r}; use obs=image, obs=state or obs=features")
     env_kwargs = eval_env_kwargs(cfg)
+    feature_keys = [k for k in ("standardize_features", "feature_components") if cfg.get(k)]
+    if feature_keys and cfg.obs != "features":
+        raise UserError(f"{', '.join(feature_keys)} act on a frozen encoder's features: use obs=features")
     if cfg.obs == "features" and not Path(cfg.representation).is_file():
         raise UserError(f"obs=features needs a pretrained encoder at {cfg.representation}: run `robo-offline "
                         "pretrain experiment=<this experiment>` first, or pass representation=<encoder.pt>")
@@ -180,7 +199,8 @@ def run(cfg: DictConfig) -> None:
     check_env_matches_data(experiment.env, env_kwargs, env_space, buffer)
     encoder, representation = None, None
     if cfg.obs == "features":
-        encoder, representation = load_representation(cfg.representation, buffer, device, cfg.standardize_features)
+        encoder, representation = load_representation(cfg.representation, buffer, device, cfg.standardize_features,
+                                                     cfg.get("feature_components"))
     agent_cfg = agent_config(cfg)
     agent_name = agent_cfg.pop("name")
     agent = make_agent(agent_name, image_shape=buffer.image_shape, state_dim=buffer.state_dim,
@@ -216,7 +236,7 @@ def run(cfg: DictConfig) -> None:
         save_checkpoint(path, checkpoint_payload(agent, agent_name, agent_cfg, buffer, experiment, cfg, step,
                                                  sample_gen, representation))
 
-    policy = agent if encoder is None else FeaturePolicy(agent, encoder, representation.get("standardize"))
+    policy = agent if encoder is None else FeaturePolicy(agent, encoder, representation)
     families = [f for f in evaluation_families(experiment.env, env_kwargs) if f is not None]
     logger = MetricsLogger(run_dir, resume_step=start_step,
                            eval_columns=[*EVAL_COLUMNS, *(f"eval/success_{f}" for f in families)])
