@@ -175,3 +175,24 @@ def test_real_env_images_are_what_the_env_renders(tmp_path):
         assert reward == ep.rewards[t]
     assert ep.rewards.sum() > 0  # the scripted grasp succeeded, so the sparse reward shows up
     env.close()
+
+
+def test_prior_done_ends_where_the_script_does(tmp_path):
+    """end_when_done (drawer_open_prior_done): each episode is the full-horizon recipe's episode of
+    the same seed cut at the step after the script finished (truncated, the drawer open, the skill
+    succeeded); what the full recipe records after that point is the idle tail it leaves out."""
+    done = generate_dataset("drawer_open_prior_done", episodes=3, seed=0, workers=1, store=tmp_path,
+                            progress=False, write_card=False)
+    full = generate_dataset("drawer_open_prior", episodes=3, seed=0, workers=1, store=tmp_path,
+                            progress=False, write_card=False)
+    cut_eps = list(minari.MinariDataset(Path(done["path"]) / "data").iterate_episodes())
+    full_eps = list(minari.MinariDataset(Path(full["path"]) / "data").iterate_episodes())
+    for cut, whole in zip(cut_eps, full_eps):
+        n = len(cut.actions)
+        assert 20 < n < 70 == len(whole.actions)
+        assert cut.truncations[-1] and not cut.truncations[:-1].any() and not cut.terminations.any()
+        assert bool(cut.infos["skill_success"][-1]) and cut.infos["drawer_opening"][-1][0] > 0.1
+        np.testing.assert_array_equal(cut.actions, whole.actions[:n])
+        np.testing.assert_array_equal(cut.observations["image"], whole.observations["image"][:n + 1])
+        tail = whole.infos["ee_pos"][n:]
+        assert np.linalg.norm(tail - tail.mean(0), axis=1).max() < 0.05  # the full recipe idles on after n

@@ -3,7 +3,9 @@
 A recipe says which env (and start configuration) to run, which scripted skill drives it,
 how many episodes to record by default, and which reward relabelling the replay buffer
 applies by default (`default_reward`: `none | sparse | from_info`; `zero`, the
-name `none` had before, reads as `none`).
+name `none` had before, reads as `none`). `end_when_done: true` ends each episode at the step
+after the skill's script finishes (marked truncated), as roboverse's collection for COG does,
+instead of idling on to the env's horizon.
 """
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from robo_offline.paths import CONFIGS_DIR
 
 RECIPE_KEYS = {
     "name", "env", "env_kwargs", "max_episode_steps", "skill", "skill_kwargs", "noise",
-    "episodes", "default_reward", "description",
+    "episodes", "default_reward", "description", "end_when_done",
 }
 
 
@@ -68,6 +70,8 @@ def normalise_recipe(cfg: dict) -> dict:
         "default_reward": str(cfg.get("default_reward", "sparse")),
         "description": str(cfg.get("description", "")),
     }
+    if cfg.get("end_when_done"):  # only when set, so the recipes (and datasets) that predate the key stay as they were
+        out["end_when_done"] = True
     return out
 
 

@@ -213,8 +213,11 @@ def skill_step_data(skill, obs: dict, info: dict) -> tuple[dict, dict]:
     return {k: _copy(v) for k, v in obs.items()}, stored_info
 
 
-def record_episode(env, skill, seed: int) -> dict:
-    """Run one scripted episode; returns stacked arrays (T+1 observations/infos, T actions...)."""
+def record_episode(env, skill, seed: int, end_when_done: bool = False) -> dict:
+    """Run one scripted episode; returns stacked arrays (T+1 observations/infos, T actions...).
+    With `end_when_done` the episode stops (truncated) at the first step the skill reports done,
+    the step that took its first idle action, as roboverse's `scripted_collect` stops on the
+    policy's `done`: no tail of idle frames that teaches "stay" where the next skill starts."""
     obs, info = env.reset(seed=int(seed))
     skill.reset(obs, info)
     first_obs, first_info = skill_step_data(skill, obs, info)
@@ -229,6 +232,7 @@ def record_episode(env, skill, seed: int) -> dict:
         actions.append(action)
         rewards.append(float(reward))
         terminations.append(bool(terminated))
+        truncated = truncated or (end_when_done and skill.done and not terminated)
         truncations.append(bool(truncated))
         if terminated or truncated:
             break
@@ -501,7 +505,8 @@ def record_shard(plan: ShardPlan, k: int) -> int:
         with h5py.File(tmp, "w", track_order=True, libver=COMPRESSED_LIBVER if plan.compress else None) as f:
             for i in range(lo, hi):
                 ep_seed = episode_seed(plan.seed, i)
-                episode = record_episode(env, make_skill(plan.recipe, ep_seed), ep_seed)
+                episode = record_episode(env, make_skill(plan.recipe, ep_seed), ep_seed,
+                                         bool(plan.recipe.get("end_when_done")))
                 write_episode(f, i - lo, ep_seed, episode, plan.compress)
                 infos = episode["infos"]
                 stats["steps"] += len(episode["rewards"])
