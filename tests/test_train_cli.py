@@ -282,6 +282,9 @@ def test_qtrace_follows_the_skill_and_the_policy(store, trained, tmp_path):
     assert all(math.isfinite(float(r[k])) for r in rows for k in ("q_taken", "q_policy"))
     assert all(r["q_taken"] == r["q_policy"] for r in policy)  # the policy's rollout takes the policy's action
     assert max(float(r["drawer_top"]) for r in script) > 0.1  # the scripted chain, not the 6-step policy, opens it
+    # the gripper's offset from the object closes in as the script grasps it
+    offsets = [math.hypot(*(float(x) for x in r["gripper_to_object"].split())) for r in script]
+    assert min(offsets) < 0.05 < offsets[0]
     bad = cli(store, "qtrace", f"checkpoint={ckpt}", "skill=fly", check=False)
     assert bad.returncode == 1 and "skill='fly'" in bad.stderr
     # a run directory, another start without Hydra's `+`, and the default output beside the run

@@ -17,7 +17,7 @@ import numpy as np
 from robo_offline.errors import UserError
 
 FIELDS = ["episode", "seed", "rollout", "step", "q_taken", "q_policy", "reward", "success",
-          "drawer_top", "drawer_bottom", "gripper_closed", "object_held", "action"]
+          "drawer_top", "drawer_bottom", "gripper_closed", "object_held", "gripper_to_object", "action"]
 
 
 def trace(agent, env, seed: int, skill: str | None, noise: float = 0.1) -> list[dict]:
@@ -43,8 +43,16 @@ def trace(agent, env, seed: int, skill: str | None, noise: float = 0.1) -> list[
                      "drawer_top": float(drawers[0]), "drawer_bottom": float(drawers[-1]),
                      "gripper_closed": int(bool(info.get("gripper_closed", False))),
                      "object_held": int(bool(info.get("object_grasped", False))),
+                     "gripper_to_object": offset_text(info),
                      "action": " ".join(f"{a:+.2f}" for a in action)})
     return rows
+
+
+def offset_text(info: dict) -> str:
+    """End-effector minus object centre (x y z, m): whether a closed gripper is on the object or beside it."""
+    if "ee_pos" not in info or "object_pos" not in info:
+        return ""
+    return " ".join(f"{d:+.2f}" for d in np.asarray(info["ee_pos"]) - np.asarray(info["object_pos"]))
 
 
 def run(cfg) -> None:
@@ -71,12 +79,12 @@ def run(cfg) -> None:
         env.close()
     print(f"env={payload['env_id']} checkpoint={cfg.checkpoint} step={payload['step']}")
     print(f"{'episode':>7} {'rollout':>20} {'step':>4} {'Q(s,a)':>8} {'Q(s,pi)':>8} {'r':>4} "
-          f"{'drawers':>11} {'closed':>6} {'held':>4}  action")
+          f"{'drawers':>11} {'closed':>6} {'held':>4} {'gripper-object':>17}  action")
     for r in rows:
         if r["step"] % cfg.every == 0:
             print(f"{r['episode']:>7} {r['rollout']:>20} {r['step']:>4} {r['q_taken']:8.2f} {r['q_policy']:8.2f} "
                   f"{r['reward']:4.1f} {r['drawer_top']:5.3f} {r['drawer_bottom']:5.3f} {r['gripper_closed']:>6} "
-                  f"{r['object_held']:>4}  {r['action']}")
+                  f"{r['object_held']:>4} {r['gripper_to_object']:>17}  {r['action']}")
     out = Path(cfg.out) if cfg.out else default_output_dir(cfg.checkpoint, "qtrace")
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"trace_seed{cfg.seed}.csv"
