@@ -39,3 +39,30 @@ def test_goal_reach_reaches_fixed_goals(goal_reach):
                                  episodes=episodes, seed=0, progress=False)
         assert sum(e["success"] for e in result.episodes) >= least, (family, result.episodes)
         assert min(e["length"] for e in result.episodes) < 70, family  # reached, not run out of time
+
+
+@pytest.fixture(scope="module")
+def cog_drawer_grasp():
+    torch.set_num_threads(1)
+    return agent_from_checkpoint("pretrained:cog_drawer_grasp", device="cpu")
+
+
+def test_cog_drawer_grasp_is_small_and_acting_only(cog_drawer_grasp):
+    path = resolve_checkpoint("pretrained:cog_drawer_grasp")
+    assert path.stat().st_size < 10 * 2**20
+    payload = torch.load(path, map_location="cpu", weights_only=False)
+    assert payload["agent"]["acting_only"] and not payload["agent"]["optimizers"]
+    assert {k.split(".")[0] for k in payload["agent"]["nets"]} == {"actor"}  # no critic: it acts by the mean
+    representation = payload["representation"]  # the frozen encoder, its 256 directions, the statistics
+    assert representation["projection"]["basis"].shape == (2304, 256) and "standardize" in representation
+    agent, payload = cog_drawer_grasp
+    assert agent.name == "cql" and payload["env_id"] == "robo_offline/DrawerGrasp-v1"
+
+
+def test_cog_drawer_grasp_stitches_from_the_closed_drawer(cog_drawer_grasp):
+    """From camera frames, the closed-drawer start no task episode shows: open, let go, grasp. When
+    shipped it succeeded in the first 6 evaluation episodes (0.56 over 100, README): a change that
+    breaks loading, the camera, the encoder, the projection or the policy shows here."""
+    agent, payload = cog_drawer_grasp
+    result = evaluate_policy(agent, payload["env_id"], payload["env_kwargs"], episodes=4, seed=0, progress=False)
+    assert sum(e["success"] for e in result.episodes) >= 3, result.episodes
