@@ -10,18 +10,28 @@ from robo_offline.checkpoint import resolve_checkpoint
 from robo_offline.evaluation import evaluate_policy
 
 
-@pytest.fixture(scope="module")
-def goal_reach():
+def load_shipped(name: str):
+    """(agent, payload) of `pretrained:<name>` as a user's CPU machine loads it."""
     torch.set_num_threads(1)
-    return agent_from_checkpoint("pretrained:goal_reach", device="cpu")
+    return agent_from_checkpoint(f"pretrained:{name}", device="cpu")
 
 
-def test_goal_reach_is_small_and_acting_only(goal_reach):
-    path = resolve_checkpoint("pretrained:goal_reach")
+def shipped_file(name: str) -> dict:
+    """The raw payload of a shipped policy, checked to be under the issue's 10 MB and acting-only."""
+    path = resolve_checkpoint(f"pretrained:{name}")
     assert path.stat().st_size < 10 * 2**20
     payload = torch.load(path, map_location="cpu", weights_only=False)
     assert payload["agent"]["acting_only"] and not payload["agent"]["optimizers"]
-    nets = payload["agent"]["nets"]  # the actor, and the critic that ranks its proposals (act_samples)
+    return payload
+
+
+@pytest.fixture(scope="module")
+def goal_reach():
+    return load_shipped("goal_reach")
+
+
+def test_goal_reach_is_small_and_acting_only(goal_reach):
+    nets = shipped_file("goal_reach")["agent"]["nets"]  # the actor, and the critic that ranks its proposals (act_samples)
     assert {k.split(".")[0] for k in nets} == {"actor", "q"}  # obs=state: the encoder has no weights
     agent, payload = goal_reach
     assert agent.name == "gciql" and agent.cfg.act_samples == 16 and payload["env_id"] == "robo_offline/GoalReach-v1"
@@ -43,15 +53,11 @@ def test_goal_reach_reaches_fixed_goals(goal_reach):
 
 @pytest.fixture(scope="module")
 def cog_drawer_grasp():
-    torch.set_num_threads(1)
-    return agent_from_checkpoint("pretrained:cog_drawer_grasp", device="cpu")
+    return load_shipped("cog_drawer_grasp")
 
 
 def test_cog_drawer_grasp_is_small_and_acting_only(cog_drawer_grasp):
-    path = resolve_checkpoint("pretrained:cog_drawer_grasp")
-    assert path.stat().st_size < 10 * 2**20
-    payload = torch.load(path, map_location="cpu", weights_only=False)
-    assert payload["agent"]["acting_only"] and not payload["agent"]["optimizers"]
+    payload = shipped_file("cog_drawer_grasp")
     assert {k.split(".")[0] for k in payload["agent"]["nets"]} == {"actor"}  # no critic: it acts by the mean
     representation = payload["representation"]  # the frozen encoder, its 256 directions, the statistics
     assert representation["projection"]["basis"].shape == (2304, 256) and "standardize" in representation
