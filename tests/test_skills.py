@@ -145,6 +145,32 @@ def test_success_table_takes_the_commands_key_value_overrides():
     assert unknown.returncode == 1 and "juggle" in unknown.stderr and "open_drawer" in unknown.stderr
 
 
+def test_grasp_aim_noise_moves_where_the_fingers_close():
+    """`aim_noise` shifts the point the grasp closes at by the episode's drawn offset (so the data
+    holds near misses); at 0 it draws nothing, so recipes without it record what they did before."""
+    plain, _ = _run_full_horizon("robo_offline/DrawerGrasp-v1", "open", "grasp", seed=0)
+    unaimed, _ = _run_full_horizon("robo_offline/DrawerGrasp-v1", "open", "grasp", seed=0, aim_noise=0.0)
+    np.testing.assert_array_equal(plain, unaimed)
+
+    env = gym.make("robo_offline/DrawerGrasp-v1", start="open")
+    misses = 0
+    for seed in range(4):
+        obs, info = env.reset(seed=seed)
+        skill = make_skill("grasp", noise=0.0, seed=seed, aim_noise=0.06)
+        skill.reset(obs, info)
+        aim = np.asarray(info["grasp_pos"][:2]) + skill.aim_offset
+        while skill.phase_name != "close":
+            obs, _, _, _, info = env.step(skill.act(obs, info))
+        assert np.linalg.norm(np.asarray(info["ee_pos"][:2]) - aim) < 0.015
+        for _ in range(env.spec.max_episode_steps - skill.steps):
+            obs, _, _, _, info = env.step(skill.act(obs, info))
+        misses += not info["is_success"]
+    env.close()
+    assert misses >= 1
+    with pytest.raises(ValueError, match="aim_noise"):
+        make_skill("grasp", aim_noise=-0.01)
+
+
 def test_make_skill_rejects_unknown_names_and_bad_noise():
     with pytest.raises(ValueError, match="unknown skill"):
         make_skill("juggle")

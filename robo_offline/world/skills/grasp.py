@@ -31,17 +31,18 @@ class GraspingSkill(Skill):
     `grasp_yaw` and `lift_from` (where the lift starts, known only once the fingers close), is
     set afresh by `grasp_phases`, which `build` calls on every reset."""
 
-    def grasp_phases(self, info, lift: bool, lift_height: float) -> list[Phase]:
+    def grasp_phases(self, info, lift: bool, lift_height: float, aim_offset=(0.0, 0.0)) -> list[Phase]:
         self.grasp_yaw = yaw = float(info["grasp_yaw"])
         self.lift_from = None
+        dx, dy = (float(v) for v in aim_offset)
 
         def above(i):
             g = i["grasp_pos"]
-            return np.array([g[0], g[1], grasp_tcp_z(i) + 0.09]), yaw, OPEN
+            return np.array([g[0] + dx, g[1] + dy, grasp_tcp_z(i) + 0.09]), yaw, OPEN
 
         def down(i):
             g = i["grasp_pos"]
-            return np.array([g[0], g[1], grasp_tcp_z(i)]), yaw, OPEN
+            return np.array([g[0] + dx, g[1] + dy, grasp_tcp_z(i)]), yaw, OPEN
 
         def close(i):
             e = i["ee_pos"]
@@ -72,14 +73,22 @@ class GraspingSkill(Skill):
 class Grasp(GraspingSkill):
     name = "grasp"
 
-    def __init__(self, noise: float = 0.1, seed: int | None = None, lift: bool = True, lift_height: float = 0.12):
+    def __init__(self, noise: float = 0.1, seed: int | None = None, lift: bool = True, lift_height: float = 0.12,
+                 aim_noise: float = 0.0):
+        """`aim_noise`: standard deviation (m) of a per-episode x, y offset of the point the script
+        aims at (roboverse's `pick_point_noise`), so that some grasps close beside the object and
+        fail: task data with failures next to successes, as a critic needs to tell them apart."""
         super().__init__(noise, seed)
+        if not np.isfinite(aim_noise) or aim_noise < 0:
+            raise ValueError(f"aim_noise must be a finite number >= 0 (metres), got {aim_noise!r}")
         self.lift = lift
         self.lift_height = lift_height
+        self.aim_noise = float(aim_noise)
 
     def build(self, info):
         self.start_z = float(info["object_pos"][2])
-        return self.grasp_phases(info, self.lift, self.lift_height)
+        self.aim_offset = self.rng.normal(0.0, self.aim_noise, size=2) if self.aim_noise > 0 else np.zeros(2)
+        return self.grasp_phases(info, self.lift, self.lift_height, self.aim_offset)
 
     def succeeded(self, info):
         if not info["object_grasped"]:
