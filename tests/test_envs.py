@@ -92,6 +92,17 @@ def test_drawer_starts_are_what_they_say():
         _, info = gym.make("robo_offline/DrawerCloseOpenGrasp-v1", start="bottom_open").reset(seed=seed)
         assert info["drawer_opening"][0] < 0.005 and lo - 1e-3 <= info["drawer_opening"][1] <= hi + 1e-3
         assert not info["gripper_closed"] and in_neutral_region(info, 1e-3)
+    # hand-off starts: drawer open as above, gripper open on the segment from open_drawer's release
+    # pose above the handle to the neutral region, so some start well outside that region
+    outside = 0
+    for seed in range(12):
+        _, info = gym.make("robo_offline/DrawerGrasp-v1", start="handoff").reset(seed=seed)
+        assert lo - 1e-3 <= info["drawer_opening"][0] <= hi + 1e-3 and not info["gripper_closed"]
+        release = L.handle_gap_pos(0, info["drawer_opening"][0]) + [0, 0, 0.10]
+        assert np.all(info["ee_pos"] <= np.maximum(release, L.HOME_TCP + L.NEUTRAL_HALF) + 0.012)
+        assert np.all(info["ee_pos"] >= np.minimum(release, L.HOME_TCP - L.NEUTRAL_HALF) - 0.012)
+        outside += not in_neutral_region(info, 0.01)
+    assert outside >= 4
 
 
 def test_gripper_state_follows_the_sign_of_the_command():
