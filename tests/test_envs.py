@@ -103,6 +103,18 @@ def test_drawer_starts_are_what_they_say():
         assert np.all(info["ee_pos"] >= np.minimum(release, L.HOME_TCP - L.NEUTRAL_HALF) - 0.012)
         outside += not in_neutral_region(info, 0.01)
     assert outside >= 4
+    # pulled starts: "open" with the object slid back in the drawer (away from the handle, +y) by
+    # 0-5 cm, as pulling the drawer open leaves it; the same seed draws the same object otherwise
+    slides = []
+    for seed in range(12):
+        _, opened = gym.make("robo_offline/DrawerGrasp-v1", start="open").reset(seed=seed)
+        _, pulled = gym.make("robo_offline/DrawerGrasp-v1", start="pulled").reset(seed=seed)
+        assert pulled["drawer_opening"][0] == pytest.approx(opened["drawer_opening"][0])
+        assert not pulled["gripper_closed"] and in_neutral_region(pulled, 1e-3)
+        offset = pulled["object_pos"] - opened["object_pos"]
+        np.testing.assert_allclose(offset[[0, 2]], 0.0, atol=2e-3)
+        slides.append(offset[1])
+    assert 0.0 <= min(slides) and max(slides) <= 0.05 + 2e-3 and max(slides) - min(slides) > 0.02
 
 
 def test_gripper_state_follows_the_sign_of_the_command():

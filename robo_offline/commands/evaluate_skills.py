@@ -28,6 +28,7 @@ CASES = [
     ("grasp", "robo_offline/Grasp-v1", "tray", {}),
     ("grasp", "robo_offline/DrawerGrasp-v1", "open", {}),
     ("grasp", "robo_offline/DrawerGrasp-v1", "handoff", {}),
+    ("grasp", "robo_offline/DrawerGrasp-v1", "pulled", {}),
     ("grasp", "robo_offline/DrawerCloseOpenGrasp-v1", "bottom_open", {}),
     ("lift", "robo_offline/Grasp-v1", "random", {}),
     ("place", "robo_offline/Grasp-v1", "random", {}),
