@@ -52,3 +52,13 @@ def test_distance_is_euclidean_for_the_end_effector_and_chunks_agree():
     first = {k: v[:10] for k, v in prior.items()}
     np.testing.assert_array_equal(hits[:10], covered(first, task))
     assert 0.0 < hits.mean() < 1.0
+
+
+def test_the_object_criterion_needs_the_object_where_a_task_start_has_it():
+    """Robot and drawers meet; the object slid 3 cm back in the drawer (as a pull leaves it) is
+    covered only without `with_object`, one 0.5 cm off is covered either way."""
+    prior = states([[0.42, -0.05, 0.25], [0.42, -0.05, 0.25]], [0.09, 0.09], [[0.15, 0.0], [0.15, 0.0]])
+    prior["object_pos"] = np.array([[0.5, 0.03, 0.13], [0.5, 0.005, 0.13]])
+    task = {**TASK, "object_pos": np.array([[0.5, 0.0, 0.13], [0.45, 0.0, 0.13]])}
+    np.testing.assert_array_equal(covered(prior, task), [True, True])
+    np.testing.assert_array_equal(covered(prior, task, with_object=True), [False, True])
