@@ -115,6 +115,12 @@ def test_drawer_starts_are_what_they_say():
         np.testing.assert_allclose(offset[[0, 2]], 0.0, atol=2e-3)
         slides.append(offset[1])
     assert 0.0 <= min(slides) and max(slides) <= 0.05 + 2e-3 and max(slides) - min(slides) > 0.02
+    for seed in range(3):  # the three-skill task's bottom drawer, the same way
+        _, opened = gym.make("robo_offline/DrawerCloseOpenGrasp-v1", start="bottom_open").reset(seed=seed)
+        _, pulled = gym.make("robo_offline/DrawerCloseOpenGrasp-v1", start="bottom_pulled").reset(seed=seed)
+        offset = pulled["object_pos"] - opened["object_pos"]
+        np.testing.assert_allclose(offset[[0, 2]], 0.0, atol=2e-3)
+        assert 0.0 <= offset[1] <= 0.05 + 2e-3 and in_neutral_region(pulled, 1e-3)
 
 
 def test_gripper_state_follows_the_sign_of_the_command():

@@ -30,6 +30,7 @@ CASES = [
     ("grasp", "robo_offline/DrawerGrasp-v1", "handoff", {}),
     ("grasp", "robo_offline/DrawerGrasp-v1", "pulled", {}),
     ("grasp", "robo_offline/DrawerCloseOpenGrasp-v1", "bottom_open", {}),
+    ("grasp", "robo_offline/DrawerCloseOpenGrasp-v1", "bottom_pulled", {}),
     ("lift", "robo_offline/Grasp-v1", "random", {}),
     ("place", "robo_offline/Grasp-v1", "random", {}),
     ("open_drawer_grasp", "robo_offline/DrawerGrasp-v1", "closed", {}),

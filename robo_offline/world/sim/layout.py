@@ -49,6 +49,11 @@ DRAWER_CLOSED_THRESHOLD = 0.01
 # opening range open_drawer leaves a drawer in (measured at the end of 200 noisy episodes); the
 # task-data starts draw from it, so task data starts where prior data ends
 DRAWER_LEFT_OPEN = (0.145, 0.15)
+# How far back (+y, away from the handle) an object slides in a drawer while it is pulled open:
+# open_drawer and close_top_open_bottom (noise 0.1, 200 episodes each) leave it 2.3 +- 1.3 cm back
+# (5th-95th percentile 0.0-4.2, at most 5.4; x and yaw barely move), learned policies 2.2-4.8 cm.
+# The "pulled" task starts draw the slide from this range.
+PULL_SLIDE = (0.0, 0.05)
 
 # --- tray (a shallow box on the table) ---
 TRAY_POS = np.array([0.60, -0.2, 0.0])

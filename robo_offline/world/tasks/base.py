@@ -1,6 +1,7 @@
 """What every task shares: object sampling, robot start poses, the common info keys."""
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -95,6 +96,11 @@ class Task:
         z = L.drawer_floor_z(drawer) + hh + 0.001
         yaw = np.pi / 2 + rng.uniform(-0.3, 0.3)
         return ObjectSpec(shape, colour, np.array([x, y, z]), float(yaw))
+
+    @staticmethod
+    def slid_back(obj: ObjectSpec, rng) -> ObjectSpec:
+        """`obj` where pulling its drawer open leaves it: slid back by U(L.PULL_SLIDE)."""
+        return dataclasses.replace(obj, pos=obj.pos + [0.0, rng.uniform(*L.PULL_SLIDE), 0.0])
 
     def grasp_yaw(self, world: World, index: int = 0) -> tuple[np.ndarray, float]:
         """Grasp point and the gripper yaw (within limits) closest to the task's preference."""

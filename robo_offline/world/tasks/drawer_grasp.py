@@ -6,13 +6,11 @@ where prior data ends), "handoff" (drawer open as in "open", gripper open anywhe
 open_drawer's retreat takes, from where it lets go above the handle to the neutral region: task
 data that also covers the states a stitched policy leaves the drawer from) and "pulled" (as "open",
 but the object lies where pulling the drawer open leaves it: slid back in the drawer by
-U(0, 5) cm (PULL_SLIDE); "open" and "handoff" place it where it lay in the closed drawer, where
+U(0, 5) cm (layout.PULL_SLIDE); "open" and "handoff" place it where it lay in the closed drawer, where
 neither the scripted pull nor a learned one leaves it).
 Horizon 70: the whole scripted chain (open_drawer_grasp, noise 0.1) takes 59 steps (median),
 64 (95th percentile) from the closed start."""
 from __future__ import annotations
-
-import dataclasses
 
 import numpy as np
 
@@ -20,10 +18,6 @@ from robo_offline.world.sim import layout as L
 from robo_offline.world.tasks.base import Task
 
 LIFT_OUT_Z = 0.205
-# How far back (+y, away from the handle) the object slides in the top drawer while it is pulled
-# open: open_drawer (noise 0.1, 200 episodes) leaves it 2.3 +- 1.3 cm back (5th-95th percentile
-# 0.3-4.2, at most 5.3; x and yaw barely move), learned policies 2.2-4.8 cm.
-PULL_SLIDE = (0.0, 0.05)
 RELEASE_HEIGHT = 0.10  # tcp above the handle's gap where open_drawer lets go (skills.drawer: HOVER + 0.03)
 
 
@@ -40,7 +34,7 @@ class DrawerGraspTask(Task):
         opening = 0.0 if self.start == "closed" else float(rng.uniform(*L.DRAWER_LEFT_OPEN))
         obj = self.drawer_object(rng, shape, colour, 0, opening)
         if self.start == "pulled":
-            obj = dataclasses.replace(obj, pos=obj.pos + [0.0, rng.uniform(*PULL_SLIDE), 0.0])
+            obj = self.slid_back(obj, rng)
         tcp, yaw = L.sample_neutral_pose(rng)
         if self.start == "handoff":
             tcp, yaw = self._on_the_retreat(rng, opening, tcp, yaw)
