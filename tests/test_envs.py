@@ -98,7 +98,7 @@ def test_drawer_starts_are_what_they_say():
     for seed in range(12):
         _, info = gym.make("robo_offline/DrawerGrasp-v1", start="handoff").reset(seed=seed)
         assert lo - 1e-3 <= info["drawer_opening"][0] <= hi + 1e-3 and not info["gripper_closed"]
-        release = L.handle_gap_pos(0, info["drawer_opening"][0]) + [0, 0, 0.10]
+        release = L.handle_gap_pos(0, info["drawer_opening"][0]) + [0, 0, L.DRAWER_RELEASE_HEIGHT]
         assert np.all(info["ee_pos"] <= np.maximum(release, L.HOME_TCP + L.NEUTRAL_HALF) + 0.012)
         assert np.all(info["ee_pos"] >= np.minimum(release, L.HOME_TCP - L.NEUTRAL_HALF) - 0.012)
         outside += not in_neutral_region(info, 0.01)

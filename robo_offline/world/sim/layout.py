@@ -54,6 +54,9 @@ DRAWER_LEFT_OPEN = (0.145, 0.15)
 # (5th-95th percentile 0.0-4.2, at most 5.4; x and yaw barely move), learned policies 2.2-4.8 cm.
 # The "pulled" task starts draw the slide from this range.
 PULL_SLIDE = (0.0, 0.05)
+# tcp height above a handle's gap where the drawer skills rise and let go (their hover, 0.07, plus
+# 0.03); DrawerGrasp's "handoff" start begins there
+DRAWER_RELEASE_HEIGHT = 0.07 + 0.03
 
 # --- tray (a shallow box on the table) ---
 TRAY_POS = np.array([0.60, -0.2, 0.0])

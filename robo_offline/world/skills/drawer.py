@@ -67,7 +67,7 @@ class _DrawerSkill(Skill):
             return np.array([g[0], y, g[2] + DEPTH]), yaw, CLOSE
 
         def rise(i):
-            return self._gap(i) + [0, 0, HOVER + 0.03], yaw, CLOSE
+            return self._gap(i) + [0, 0, L.DRAWER_RELEASE_HEIGHT], yaw, CLOSE
 
         def release(i):
             return np.array(i["ee_pos"], dtype=np.float64), yaw, OPEN

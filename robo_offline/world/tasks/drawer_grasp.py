@@ -18,7 +18,6 @@ from robo_offline.world.sim import layout as L
 from robo_offline.world.tasks.base import Task
 
 LIFT_OUT_Z = 0.205
-RELEASE_HEIGHT = 0.10  # tcp above the handle's gap where open_drawer lets go (skills.drawer: HOVER + 0.03)
 
 
 class DrawerGraspTask(Task):
@@ -44,7 +43,7 @@ class DrawerGraspTask(Task):
     def _on_the_retreat(rng, opening, neutral_tcp, neutral_yaw):
         """A pose a fraction u ~ U(0, 1) of the way from open_drawer's release pose (above the
         handle's gap, yaw +-pi/2; u = 0) to a neutral pose (u = 1), jittered by +-1 cm."""
-        release = L.handle_gap_pos(0, opening) + [0.0, 0.0, RELEASE_HEIGHT]
+        release = L.handle_gap_pos(0, opening) + [0.0, 0.0, L.DRAWER_RELEASE_HEIGHT]
         release_yaw = float(rng.choice([-1.0, 1.0])) * np.pi / 2
         u = float(rng.uniform())
         tcp = (1 - u) * release + u * neutral_tcp + rng.uniform(-0.01, 0.01, size=3)
