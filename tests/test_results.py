@@ -72,3 +72,18 @@ def test_two_sweeps_of_one_experiment_stay_two_rows(tmp_path, capsys):
     assert (tmp_path / "tables" / "results.json").is_file() and (tmp_path / "tables" / "results_curve.png").is_file()
     with pytest.raises(UserError, match="listed twice"):
         collect([new, new])
+
+
+def test_runs_still_starting_are_left_out_of_table_and_curves(tmp_path, capsys):
+    """A sweep read while runs start: one seed without metrics.csv, one with metrics but no
+    evaluation yet. Both are left out; the finished seed is reported and plotted."""
+    root = tmp_path / "cog_z"
+    write_run(root, "cql", 0, [(10, 0.6)], {})
+    (root / "cql" / "seed1").mkdir(parents=True)
+    (root / "iql" / "seed0").mkdir(parents=True)
+    (root / "iql" / "seed0" / "metrics.csv").write_text("step,critic_loss,eval/success_rate\n1,0.5,\n")
+    run(OmegaConf.create({"roots": [str(root)]}))
+    out = capsys.readouterr().out
+    assert "| cog_z | cql | 10 | 0.60 ± 0.00 (0.60) |" in out
+    assert "| cog_z | iql |" not in out
+    assert (tmp_path / "results_curve.png").is_file()
