@@ -126,3 +126,16 @@ def test_slurm_launcher_config_makes_a_requeueing_sbatch_script(tmp_path, monkey
                  "#SBATCH --time=240", "#SBATCH --requeue", "#SBATCH --signal=USR2@120", "export OMP_NUM_THREADS=8",
                  f"#SBATCH --output={tmp_path / 'sweep'}/.submitit/%j/%j_0_log.out"):
         assert line in script.splitlines(), script
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in (Path(CONFIGS) / "experiment").glob("*.yaml")))
+def test_every_experiment_composes_with_known_recipes(name):
+    """Each shipped experiment composes under `train`, keeps its own name, and names only
+    recipes that exist (a typo in a dataset entry fails here, not after minutes of generation)."""
+    from robo_offline.data.recipes import load_recipe
+
+    with initialize_config_dir(config_dir=CONFIGS, version_base=None):
+        cfg = compose("train", overrides=[f"experiment={name}"])
+    assert cfg.experiment.name == name
+    for entry in cfg.experiment.datasets:
+        assert load_recipe(entry.recipe)["name"] == entry.recipe
