@@ -118,8 +118,9 @@ def run(cfg) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     out = folder / "results.json"
     out.write_text(json.dumps({f"{e}/{a}": cols for (e, a), cols in table.items()}, indent=1))
-    # the runs the table counts: a run still starting (no metrics.csv, no evaluation yet) is left out
-    runs = {f"{label}/{agent.name}": [s for s in sorted(agent.glob("seed*")) if final_eval(s) is not None]
-            for root, label in zip(roots, root_labels(roots)) for agent in root.iterdir() if agent.is_dir()}
+    # the curves of the runs the table counts (a run still starting, without an evaluation, is not)
+    root_of = dict(zip(root_labels(roots), roots))
+    runs = {f"{label}/{agent}": [root_of[label] / agent / f"seed{seed}" for seed in sorted(cols["final eval"])]
+            for (label, agent), cols in table.items() if cols.get("final eval")}
     curve = plot_sweep_success(runs, folder / "results_curve.png", title=roots[0].name)
     print(f"\nper-seed values: {out}\nlearning curves: {curve}")

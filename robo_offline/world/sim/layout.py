@@ -54,9 +54,10 @@ DRAWER_LEFT_OPEN = (0.145, 0.15)
 # (5th-95th percentile 0.0-4.2, at most 5.4; x and yaw barely move), learned policies 2.2-4.8 cm.
 # The "pulled" task starts draw the slide from this range.
 PULL_SLIDE = (0.0, 0.05)
-# tcp height above a handle's gap where the drawer skills rise and let go (their hover, 0.07, plus
-# 0.03); DrawerGrasp's "handoff" start begins there
-DRAWER_RELEASE_HEIGHT = 0.07 + 0.03
+# tcp heights above a handle's gap: where the drawer skills hover before descending to the handle,
+# and where they rise to and let go after a stroke (DrawerGrasp's "handoff" start begins there)
+DRAWER_HOVER_HEIGHT = 0.07
+DRAWER_RELEASE_HEIGHT = DRAWER_HOVER_HEIGHT + 0.03
 
 # --- tray (a shallow box on the table) ---
 TRAY_POS = np.array([0.60, -0.2, 0.0])

@@ -12,7 +12,6 @@ from robo_offline.world.sim import layout as L
 from robo_offline.world.skills.base import CLOSE, OPEN, Phase, Skill, near
 
 YAW = np.pi / 2
-HOVER = 0.07  # above the gap before descending
 DEPTH = 0.015  # tcp height above the handle centre while pulling (fingertips below the bar)
 STROKE_SPEED = 0.02  # m per step while pulling or pushing
 RETREAT_TOL = 0.015  # m from the drawn neutral pose that ends the retreat
@@ -49,7 +48,7 @@ class _DrawerSkill(Skill):
         yaw = side * YAW
 
         def above(i):
-            return self._gap(i) + [0, 0, HOVER], yaw, CLOSE
+            return self._gap(i) + [0, 0, L.DRAWER_HOVER_HEIGHT], yaw, CLOSE
 
         def down(i):
             return self._gap(i) + [0, 0, DEPTH], yaw, CLOSE
