@@ -384,3 +384,38 @@ def test_a_foreign_jpeg_dataset_reads_as_minari_decodes_it(store, tmp_path):
     assert np.array_equal(part.frames, minari_frames)
     buf = load_buffer([dataset_id], device="cpu", store=tmp_path)
     assert torch.equal(buf.frames, torch.from_numpy(minari_frames).permute(0, 3, 1, 2))
+
+
+def test_goal_images_are_the_goal_frames_scene_without_the_hand(tmp_path):
+    """Data that stores each frame's scene (info scene_image, the play data): a goal batch's goal
+    image is the goal frame's scene, never the frame with the hand; data without it keeps the frame."""
+    generate_dataset(H.recipe("tiny_scene", episodes=4, scene_images=True), seed=0, workers=1, store=tmp_path,
+                     progress=False)
+    dataset_id = "robo_offline/TinyDrawer/tiny_scene-v2"
+    buf = load_buffer([dataset_id], device="cpu", store=tmp_path)
+    scenes = np.concatenate([e.infos["scene_image"] for e in episodes_of(tmp_path, dataset_id)])
+    assert torch.equal(buf.goal_frames, torch.from_numpy(scenes).permute(0, 3, 1, 2))
+    assert not torch.equal(buf.goal_frames, buf.frames)  # the hand is drawn in the frames only
+    batch = buf.sample_goal_conditioned(64, torch.Generator().manual_seed(3), strategy="future")
+    _, g = buf.sample_goal_indices(64, torch.Generator().manual_seed(3), strategy="future")
+    assert torch.equal(batch["goal_image"], buf.goal_frames[g])
+    assert "scene_image" not in read_episodes(dataset_id, tmp_path).infos  # not read unless asked for
+
+
+def test_goal_features_are_the_scene_pictures_scaled_as_the_states(tmp_path):
+    """obs=features on data with scene pictures: a goal carries the features of its scene picture,
+    standardized with the states' statistics and with zeros for the proprio columns, as acting does."""
+    generate_dataset(H.recipe("tiny_scene", episodes=4, scene_images=True), seed=0, workers=1, store=tmp_path,
+                     progress=False)
+    buf = load_buffer(["robo_offline/TinyDrawer/tiny_scene-v2"], device="cpu", store=tmp_path)
+    proprio = buf.state_dim
+    features, goal_features = buf.frames.flatten(1)[:, :3].float(), buf.goal_frames.flatten(1)[:, 5:8].float()
+    with pytest.raises(ValueError, match="goal features"):
+        buf.replace_frames_with_features(features)
+    buf.replace_frames_with_features(features, goal_features)
+    assert buf.goal_frames is None
+    mean, std = buf.standardize_states()
+    goal = buf.sample_goal_conditioned(32, torch.Generator().manual_seed(0), strategy="future")["goal_state"]
+    _, g = buf.sample_goal_indices(32, torch.Generator().manual_seed(0), strategy="future")
+    expected = (goal_features[g] - mean[proprio:]) / std[proprio:]
+    torch.testing.assert_close(goal, torch.cat([torch.zeros(32, proprio), expected], 1))

@@ -180,6 +180,32 @@ def test_goal_reach_goal_image_and_compute_reward():
     assert "desired_goal" not in obs2 and "desired_goal" not in env2.observation_space.spaces
 
 
+def test_scene_pictures_show_no_arm_whatever_its_pose(monkeypatch):
+    """GoalReach's goal image and its `scene_image` info are the scene without the arm: moving the arm
+    changes the camera frame but not them, and the arm is drawn again in the next frame."""
+    pictures = []
+    for shift in (0.0, 0.06):
+        sample = L.sample_neutral_pose
+
+        def shifted(rng, shift=shift, sample=sample):
+            tcp, yaw = sample(rng)
+            return tcp + [shift, shift, 0.0], yaw
+
+        monkeypatch.setattr(L, "sample_neutral_pose", shifted)
+        env = gym.make("robo_offline/GoalReach-v1", scene_images=True)
+        obs, info = env.reset(seed=3)
+        scene_again = env.unwrapped.world.camera_image(robot=False)
+        pictures.append((obs["image"], obs["desired_goal"], info["scene_image"], scene_again,
+                         env.unwrapped.world.camera_image()))
+        env.close()
+        monkeypatch.setattr(L, "sample_neutral_pose", sample)
+    (frame_a, goal_a, scene_a, again_a, after_a), (frame_b, goal_b, scene_b, _, _) = pictures
+    assert not np.array_equal(frame_a, frame_b)  # the arm moved
+    assert np.array_equal(goal_a, goal_b) and np.array_equal(scene_a, scene_b)
+    assert np.array_equal(scene_a, again_a) and not np.array_equal(scene_a, frame_a)
+    assert np.array_equal(after_a, frame_a)  # the arm's colours are back
+
+
 def test_goal_families_change_what_they_name_and_nothing_else():
     """drawer: only the top drawer differs between start and goal; object: only the object moves;
     both: both. By more than twice the success tolerance, so no goal is reached at the start."""

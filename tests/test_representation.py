@@ -134,8 +134,9 @@ def test_standardized_features_act_on_what_the_buffer_trained_on():
     encoder = FrameEncoder((3, 48, 48), feature_dim=8).eval()
     frames = blob_buffer(16).frames
     proprio = torch.cat([torch.rand(16, 5) * 0.1, torch.ones(16, 1)], dim=1)  # the last column constant
-    buffer = ReplayBuffer.__new__(ReplayBuffer)  # the two fields standardize_states reads
+    buffer = ReplayBuffer.__new__(ReplayBuffer)  # the fields standardize_states reads
     buffer.states = torch.cat([proprio, encode_frames(encoder, frames)], dim=1)
+    buffer.goal_states = None  # no scene pictures: goals are frames' features (test_buffer has the other case)
     mean, std = buffer.standardize_states()
     assert torch.allclose(buffer.states[:, :5].mean(0), torch.zeros(5), atol=1e-5)
     assert torch.allclose(buffer.states[:, :5].std(0), torch.ones(5), atol=1e-4)

@@ -6,7 +6,8 @@ datasets (rewards are never read), then writes into Hydra's run directory
 `metrics.csv` (the objective's loss), `reconstructions.png` (objective=autoencoder: frames above,
 reconstructions below) and `probe.json` (how much of the
 simulator's privileged state a linear map recovers from the features on held-out episodes: a
-diagnostic, not a training signal).
+diagnostic, not a training signal; with goal frames in the data, also how much of the scene the
+goal images' features alone place).
 """
 from __future__ import annotations
 
@@ -31,23 +32,38 @@ from robo_offline.errors import UserError
 # privileged-state columns the probe reports (robo_offline.world.privileged_state has the order)
 PROBE_TARGETS = {"drawer openings": slice(7, 9), "object centre": slice(9, 12), "object held": slice(12, 13),
                  "grasp point minus tcp": slice(13, 16), "top handle minus tcp": slice(18, 21)}
+SCENE_TARGETS = ("drawer openings", "object centre")  # what a goal image must show (GoalReach's goal)
 
 
 def probe_report(features: np.ndarray, proprio: np.ndarray, privileged: np.ndarray, episode_of_frame) -> dict:
     """R^2 per privileged quantity from the proprio state alone and from proprio + image features."""
     report = {}
     for name, cols in PROBE_TARGETS.items():
-        target = privileged[:, cols]
-        keep = target.std(axis=0) > 1e-6  # a constant column has nothing to explain
-        if not keep.any():
+        target = varying_columns(privileged[:, cols])
+        if target is None:
             continue
-        target = target[:, keep]
         report[name] = {
             "proprio only": float(linear_probe(proprio, target, episode_of_frame).mean()),
             "proprio + features": float(linear_probe(np.concatenate([proprio, features], 1), target,
                                                      episode_of_frame).mean()),
         }
     return report
+
+
+def goal_probe_report(goal_features: np.ndarray, privileged: np.ndarray, episode_of_frame) -> dict:
+    """R^2 per scene quantity (SCENE_TARGETS) from the goal images' features alone: all a goal tells."""
+    report = {}
+    for name in SCENE_TARGETS:
+        target = varying_columns(privileged[:, PROBE_TARGETS[name]])
+        if target is not None:
+            report[name] = float(linear_probe(goal_features, target, episode_of_frame).mean())
+    return report
+
+
+def varying_columns(target: np.ndarray) -> np.ndarray | None:
+    """The columns that vary (a constant one has nothing to explain), or None when none does."""
+    keep = target.std(axis=0) > 1e-6
+    return target[:, keep] if keep.any() else None
 
 
 def reconstruction_picture(encoder, decoder: FrameDecoder, frames: torch.Tensor, path: Path, count: int = 8) -> Path:
@@ -114,9 +130,15 @@ def run(cfg: DictConfig) -> None:
               "final_loss": rows[-1]["loss"],
               "probe_r2_held_out_episodes": probe_report(features, buffer.states.cpu().numpy(), privileged,
                                                          episode_of_frame)}
+    if buffer.goal_frames is not None:  # what a goal tells the agents: the scene picture's features alone
+        goal_features = encode_frames(encoder, buffer.goal_frames).cpu().numpy()
+        report["goal_image_probe_r2_held_out_episodes"] = goal_probe_report(goal_features, privileged,
+                                                                            episode_of_frame)
     (out / "probe.json").write_text(json.dumps(report, indent=2) + "\n")
     for name, r2 in report["probe_r2_held_out_episodes"].items():
         print(f"  probe R^2 {name}: proprio only {r2['proprio only']:.2f}, "
               f"proprio + features {r2['proprio + features']:.2f}")
+    for name, r2 in report.get("goal_image_probe_r2_held_out_episodes", {}).items():
+        print(f"  probe R^2 {name} from the goal images' features (the scene without the arm): {r2:.2f}")
     print(f"encoder: {out / 'encoder.pt'}  ({report['steps_per_s']} steps/s, {seconds:.0f} s)")
     print(f"probe: {out / 'probe.json'}" + (f"  reconstructions: {picture}" if picture else ""))

@@ -117,7 +117,10 @@ def load_representation(path: str, buffer, device: torch.device, standardize: bo
         payload = {**payload, "projection": {"mean": mean.cpu(), "basis": basis.cpu()}}
         features = project_features(features, payload["projection"])
         print(f"obs=features: the top {components} principal components keep {kept:.1%} of the features' variance")
-    buffer.replace_frames_with_features(features)
+    goal_features = None
+    if buffer.goal_frames is not None:  # goals show the scene without the arm: their own features
+        goal_features = project_features(encode_frames(encoder, buffer.goal_frames), payload.get("projection"))
+    buffer.replace_frames_with_features(features, goal_features)
     if standardize:
         mean, std = buffer.standardize_states()
         payload = {**payload, "standardize": {"mean": mean.cpu(), "std": std.cpu()}}

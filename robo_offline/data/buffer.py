@@ -4,6 +4,8 @@ Storage (all torch tensors on `device`):
   frames   (F, 3, H, W) uint8   every frame of every episode once (CHW: permuted once at load time;
                                 allocated once and filled chunk by chunk from the files, so a load
                                 needs one small staging chunk of host memory beyond the buffer)
+  goal_frames (F, 3, H, W) uint8  or None: each frame's scene without the arm (info `scene_image`,
+                                the play data), what that frame shows when it serves as a goal
   states   (F, S) float32
   actions  (N, A) float32, rewards (N,), terminated (N,)   one row per transition
   t_frame  (N,) int64           frame index of the transition's observation; next obs = t_frame + 1
@@ -35,7 +37,9 @@ transition (reward 1, and terminated=1 when `terminate_on_goal`) when g is the n
 vectors of s' and g (info `achieved_goal`, stored per frame by GoalReach-v1). The rule is the one
 the datasets name in their metadata (robo_offline.data.goal_rules: GoalReach-v1's own success rule,
 a per-component tolerance, or equality), or one given to `load_buffer`. Without achieved-goal
-info only the exact frame counts as reached.
+info only the exact frame counts as reached. The goal image is the goal frame's scene without the
+arm where the data stores it (`goal_frames`; GoalReach-v1's goal images show no arm either), else
+the frame itself; with obs=features the goal's features are those of that same picture.
 """
 from __future__ import annotations
 
@@ -106,7 +110,7 @@ class ReplayBuffer:
             raise UserError(f"datasets in one buffer must share image, state and action shapes ({desc}); "
                             "generate them with the same env settings (image_size)")
 
-        rewards, terms, infos_ag = [], [], []
+        rewards, terms, infos_ag, scenes = [], [], [], []
         self.datasets: list[DatasetInfo] = []
         n_tr = n_ep = 0
         for part, spec in zip(parts, specs):
@@ -118,6 +122,7 @@ class ReplayBuffer:
             n_tr += len(part.actions)
             n_ep += len(part.ep_steps)
             infos_ag.append(part.infos.get("achieved_goal"))
+            scenes.append(part.infos.pop("scene_image", None))  # moved into goal_frames, not kept twice
 
         # index arrays (numpy, then one copy to the device)
         ep_steps = np.concatenate([p.ep_steps for p in parts])
@@ -139,8 +144,17 @@ class ReplayBuffer:
                 for start, chunk in iter_frames(part):
                     _put_frames(self.frames, row + start, chunk)
                 row += len(part.actions) + len(part.ep_steps)
+        self.goal_frames = None
+        if images and all(x is not None for x in scenes):
+            self.goal_frames = torch.empty_like(self.frames)
+            row = 0
+            for scene in scenes:
+                _put_frames(self.goal_frames, row, scene)
+                row += len(scene)
+        del scenes
         self.states = torch.from_numpy(np.concatenate([p.states for p in parts])).to(dev)
         self.goal_state_mask: torch.Tensor | None = None  # (S,): which state columns a goal keeps (obs=features)
+        self.goal_states: torch.Tensor | None = None  # (F, S) obs=features with goal_frames: their features
         self.actions = torch.from_numpy(np.concatenate([p.actions for p in parts])).to(dev)
         self.rewards = torch.from_numpy(np.concatenate(rewards).astype(np.float32)).to(dev)
         self.terminated = torch.from_numpy(np.concatenate(terms).astype(np.float32)).to(dev)
@@ -164,18 +178,30 @@ class ReplayBuffer:
         self._code_cache: dict[tuple, torch.Tensor] = {}
         self._image_shape = None if self.frames is None else tuple(int(x) for x in self.frames.shape[1:])
         self._frames_flat = None if self.frames is None else self.frames.view(self.frames.shape[0], -1)
+        self._goal_frames_flat = None if self.goal_frames is None else self.goal_frames.view(self.frames.shape[0], -1)
 
-    def replace_frames_with_features(self, features: torch.Tensor) -> None:
+    def replace_frames_with_features(self, features: torch.Tensor, goal_features: torch.Tensor | None = None) -> None:
         """obs=features: append per-frame features (F, D) to the per-frame state and drop the frames,
-        so the buffer serves state batches of `[proprio, features]` (robo_offline.algos.representation)."""
+        so the buffer serves state batches of `[proprio, features]` (robo_offline.algos.representation).
+        `goal_features` (F, D): the features of `goal_frames`, which goals then carry instead; required
+        when the buffer has goal frames."""
         if self.frames is None or features.shape[0] != self.frames.shape[0]:
             have = None if self.frames is None else self.frames.shape[0]
             raise ValueError(f"need one feature row per frame ({have} frames), got {tuple(features.shape)}")
+        if (goal_features is None) != (self.goal_frames is None) or (
+                goal_features is not None and goal_features.shape != features.shape):
+            raise ValueError(f"need goal features {tuple(features.shape)} exactly when the buffer holds goal "
+                             f"frames ({self.goal_frames is not None}), got "
+                             f"{None if goal_features is None else tuple(goal_features.shape)}")
         proprio_dim = self.states.shape[1]
         self.states = torch.cat([self.states, features.to(self.states)], dim=1)
-        self.frames = self._frames_flat = self._image_shape = None
         # a goal is what a goal image shows: its features, not the robot's proprio state at the goal
         self.goal_state_mask = torch.cat([torch.zeros(proprio_dim), torch.ones(features.shape[1])]).to(self.states)
+        if goal_features is not None:
+            self.goal_states = torch.cat([torch.zeros_like(self.states[:, :proprio_dim]),
+                                          goal_features.to(self.states)], dim=1)
+        self.frames = self._frames_flat = self._image_shape = None
+        self.goal_frames = self._goal_frames_flat = None
 
     def standardize_states(self, eps: float = 1e-3) -> tuple[torch.Tensor, torch.Tensor]:
         """z-score every state column by its mean and std over the data's frames (std floored at
@@ -184,6 +210,8 @@ class ReplayBuffer:
         mean = self.states.mean(0)
         std = self.states.std(0).clamp_min(eps)
         self.states = (self.states - mean) / std
+        if self.goal_states is not None:  # scaled as acting scales a goal image's features
+            self.goal_states = (self.goal_states - mean) / std * self.goal_state_mask
         return mean, std
 
     # -- properties the trainer and agents use ---------------------------------------------
@@ -216,7 +244,7 @@ class ReplayBuffer:
         return [d.dataset_id for d in self.datasets]
 
     def nbytes(self) -> int:
-        tensors = [t for t in [self.frames] if t is not None] + [self.states, self.actions, self.rewards, self.terminated, self.t_frame,
+        tensors = [t for t in [self.frames, self.goal_frames, self.goal_states] if t is not None] + [self.states, self.actions, self.rewards, self.terminated, self.t_frame,
                    self.t_ep, self.t_last]
         return sum(t.numel() * t.element_size() for t in tensors)
 
@@ -282,7 +310,7 @@ class ReplayBuffer:
         batch = self._gather(idx)
         f = self.t_frame[idx]
         reached = self.goal_reached(f + 1, g)
-        batch["goal_state"] = self.states.index_select(0, g)
+        batch["goal_state"] = (self.states if self.goal_states is None else self.goal_states).index_select(0, g)
         if self.goal_state_mask is not None:
             batch["goal_state"] = batch["goal_state"] * self.goal_state_mask
         other = self.frame_episode(g) != self.t_ep[idx]
@@ -292,7 +320,8 @@ class ReplayBuffer:
         batch["terminated"] = reached.float() if self.terminate_on_goal else torch.zeros_like(batch["reward"])
         if self.frames is None:
             return batch
-        batch["goal_image"] = self.frames_at(g)
+        batch["goal_image"] = self.frames_at(g) if self.goal_frames is None else \
+            self._goal_frames_flat.index_select(0, g).view(-1, *self._image_shape)
         if self.augment if augment is None else augment:
             self._augment(batch, ["image", "next_image", "goal_image"], generator)
         return batch
@@ -477,7 +506,8 @@ def load_buffer(specs: Sequence[Any], device: Any = None, *, store=None, image_s
             return [spec.get("info_key", "is_success")] if spec["reward"] == "from_info" else []
 
         part = read_episodes(spec["dataset_id"], store, info_keys=STATE_INFO_KEYS if state_only else (),
-                             optional_info_keys=("achieved_goal",), max_episodes=spec.get("max_episodes"),
+                             optional_info_keys=("achieved_goal",) if state_only else ("achieved_goal", "scene_image"),
+                             max_episodes=spec.get("max_episodes"),
                              expected_image_shape=image_shape, metadata_hook=extra_keys,
                              expected_state_dim=None if state_only else state_dim, with_frames=False)
         if state_only:

@@ -144,6 +144,8 @@ class World:
         for link in (0, 1):
             p.setCollisionFilterPair(self.robot, self.table, link, -1, 0, physicsClientId=cid)
         self.base_state = p.saveState(physicsClientId=cid)
+        # each arm link's colour, to draw it transparent for a picture of the scene alone
+        self._robot_colours = [(v[1], v[7]) for v in p.getVisualShapeData(self.robot, physicsClientId=cid)]
         self.factory = ObjectFactory(cid)
         self.objects: list[int] = []
         self.object_specs: list[ObjectSpec] = []
@@ -354,11 +356,26 @@ class World:
                         dtype=np.float32)
 
     # ------------------------------------------------------------------ camera
-    def camera_image(self, size: int | None = None) -> np.ndarray:
+    def camera_image(self, size: int | None = None, robot: bool = True) -> np.ndarray:
+        """The camera's RGB picture, (size, size, 3) uint8. `robot=False`: the scene alone, the arm
+        drawn fully transparent for this one picture (GoalReach's goal images: how the scene should
+        look, whatever pose the arm has)."""
         size = self.image_size if size is None else size
-        img = p.getCameraImage(size, size, self._view, self._proj, renderer=p.ER_TINY_RENDERER,
-                               flags=p.ER_NO_SEGMENTATION_MASK, shadow=0, physicsClientId=self.cid)[2]
+        if not robot:
+            self._colour_robot(alpha=0.0)
+        try:
+            img = p.getCameraImage(size, size, self._view, self._proj, renderer=p.ER_TINY_RENDERER,
+                                   flags=p.ER_NO_SEGMENTATION_MASK, shadow=0, physicsClientId=self.cid)[2]
+        finally:
+            if not robot:
+                self._colour_robot(alpha=None)
         return np.ascontiguousarray(np.asarray(img, dtype=np.uint8).reshape(size, size, 4)[:, :, :3])
+
+    def _colour_robot(self, alpha: float | None) -> None:
+        """Every arm link at its own colour with this `alpha` (None: as loaded)."""
+        for link, rgba in self._robot_colours:
+            colour = list(rgba) if alpha is None else [*rgba[:3], alpha]
+            p.changeVisualShape(self.robot, link, rgbaColor=colour, physicsClientId=self.cid)
 
     def object_pixels(self, index: int = 0, size: int | None = None) -> int:
         """How many pixels of a `size` image (the observation's by default) show object `index`: the

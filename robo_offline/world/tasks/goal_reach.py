@@ -9,7 +9,13 @@ episodes are), `drawer` (only the top drawer's state changes), `object` (only th
 and `both` (both change). "Changes" means by more than twice the success tolerance, so that no
 goal of a family is reached at the start. Alongside the goal image the task keeps the goal's
 privileged state vector with only its scene columns kept (`goal_state`; robo_offline.
-privileged_state.GOAL_SCENE_COLUMNS), the goal of `obs_mode=state`."""
+privileged_state.GOAL_SCENE_COLUMNS), the goal of `obs_mode=state`.
+
+The goal image shows the scene without the arm, as the state goal drops the robot's columns: a goal
+says how the scene should look, not where the arm should end (with the arm's pose in the goal,
+agents learned to park the arm there; README, goal reaching). `scene_images=True` (the play
+recipe) adds the same kind of picture of the current scene to every step's info (`scene_image`), so
+that a frame of the data can serve as a hindsight goal image."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -46,7 +52,7 @@ class GoalReachTask(Task):
     goal_conditioned = True
 
     def __init__(self, start: str | None = None, goal_image: bool = True, family: str = "any",
-                 goal_view_size: int | None = None):
+                 goal_view_size: int | None = None, scene_images: bool = False):
         super().__init__(start)
         if family not in GOAL_FAMILIES:
             raise ValueError(f"GoalReach: unknown goal family {family!r}; choose one of {list(GOAL_FAMILIES)}")
@@ -57,6 +63,7 @@ class GoalReachTask(Task):
         self.goal_view_size = goal_view_size  # also photograph the goal at this size (videos)
         self.goal_view: np.ndarray | None = None
         self.goal_state = np.zeros(PRIVILEGED_STATE_DIM, dtype=np.float32)
+        self.scene_images = bool(scene_images)
 
     @staticmethod
     def _sample_drawer(rng) -> float:
@@ -92,9 +99,9 @@ class GoalReachTask(Task):
         self.desired_goal = self.achieved_goal(world)
         self.goal_state = privileged_state(self.info(world)) * goal_scene_mask()
         if self.want_goal_image:
-            self.goal_image = world.camera_image()
+            self.goal_image = world.camera_image(robot=False)
         if self.goal_view_size:
-            self.goal_view = world.camera_image(self.goal_view_size)
+            self.goal_view = world.camera_image(self.goal_view_size, robot=False)
         world.set_drawers([start_drawer, 0.0])
         world.set_object_pose(0, start_obj.pos, start_obj.yaw)
         world.set_robot(start_tcp, start_yaw, False)
@@ -108,4 +115,7 @@ class GoalReachTask(Task):
         return bool(goal_reached(self.achieved_goal(world), self.desired_goal))
 
     def extra_info(self, world):
-        return {"achieved_goal": self.achieved_goal(world), "desired_goal": self.desired_goal.copy()}
+        info = {"achieved_goal": self.achieved_goal(world), "desired_goal": self.desired_goal.copy()}
+        if self.scene_images:
+            info["scene_image"] = world.camera_image(robot=False)
+        return info
