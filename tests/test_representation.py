@@ -26,13 +26,23 @@ class FrameBuffer:
         return {"image": self.frames[idx], "state": torch.zeros(batch_size, 2), "action": self.actions[idx]}
 
 
-def blob_buffer(n: int = 32) -> FrameBuffer:
+class GoalFrameBuffer(FrameBuffer):
+    """goal_action's toy: the action is where the square is in the goal image, whatever the frame shows."""
+
+    def sample_goal_conditioned(self, batch_size, generator=None, strategy=None, geometric_p=None, augment=None):
+        idx = torch.randint(0, len(self.frames), (batch_size,), generator=generator)
+        goal = torch.randint(0, len(self.frames), (batch_size,), generator=generator)
+        return {"image": self.frames[idx], "goal_image": self.frames[goal], "state": torch.zeros(batch_size, 2),
+                "action": self.actions[goal]}
+
+
+def blob_buffer(n: int = 32, kind: type = FrameBuffer) -> FrameBuffer:
     rng = np.random.default_rng(0)
     positions = rng.integers(0, 40, size=(n, 2))
     frames = np.full((n, 3, 48, 48), 30, np.uint8)
     for i, (y, x) in enumerate(positions):
         frames[i, :, y:y + 8, x:x + 8] = np.array([250, 220, 20], np.uint8)[:, None, None]
-    return FrameBuffer(torch.from_numpy(frames), positions)
+    return kind(torch.from_numpy(frames), positions)
 
 
 @pytest.mark.parametrize("objective, bottleneck", [("autoencoder", "linear"), ("action", "linear"),
@@ -57,6 +67,20 @@ def test_each_objective_lowers_its_loss_and_features_are_bounded(objective, bott
         assert encoder.feature_dim == 8 and feats.abs().max() <= 1.0
     if objective == "autoencoder":
         assert head.reconstruct(feats[:2]).shape == (2, 3, 48, 48)
+
+
+def test_goal_action_reads_the_goal_image():
+    """goal_action: the encoder learns what the goal picture shows; shuffling the goals undoes the fit."""
+    buf = blob_buffer(kind=GoalFrameBuffer)
+    cfg = RepresentationConfig(objective="goal_action", feature_dim=8, steps=150, batch_size=16, lr=3e-3,
+                               augment=False)
+    encoder, head = train_representation(buf, cfg)
+    batch = buf.sample_goal_conditioned(256, torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        features, goal_features = encode_frames(encoder, batch["image"]), encode_frames(encoder, batch["goal_image"])
+        fitted = float(head.loss(features, {**batch, "goal_features": goal_features}))
+        shuffled = float(head.loss(features, {**batch, "goal_features": goal_features.roll(1, 0)}))
+    assert fitted < 0.25 * shuffled, (fitted, shuffled)
 
 
 @pytest.mark.parametrize("head", ["decoder", "action"])

@@ -2,9 +2,11 @@
 
 End-to-end image CQL runs 3-5 gradient steps/s on a 2-core CPU, because every step pushes the
 batch's frames through conv stacks forwards and backwards. Here the conv stack is learned once,
-from the datasets alone (no rewards, no privileged labels), by one of two objectives: a
-convolutional auto-encoder whose bottleneck must hold what the frame shows (`autoencoder`), or a
-head that predicts the data's action from the features and the proprio state (`action`). It is
+from the datasets alone (no rewards, no privileged labels), by one of three objectives: a
+convolutional auto-encoder whose bottleneck must hold what the frame shows (`autoencoder`), a
+head that predicts the data's action from the features and the proprio state (`action`), or the
+same with the features of a hindsight goal image beside them (`goal_action`: the goal agents'
+goals, so that a goal picture's features say where the scene should end up). It is
 then frozen, the features of every frame in the buffer are computed once, and the agents train on
 `[proprio state, image features]` as on a state vector, at MLP speed. At evaluation the same
 frozen encoder turns each camera frame into features (`FeaturePolicy`), so a checkpoint holds the
@@ -26,13 +28,15 @@ from robo_offline.nets.encoders import ConvEncoder, image_to_float
 from robo_offline.nets.obs import obs_to_batch
 
 
-OBJECTIVES = ("autoencoder", "action")
+OBJECTIVES = ("autoencoder", "action", "goal_action")
 BOTTLENECKS = ("linear", "keypoints", "none")
 
 
 @dataclass
 class RepresentationConfig:
-    objective: str = "autoencoder"  # "autoencoder": reconstruct the frame; "action": predict the data's action
+    objective: str = "autoencoder"  # "autoencoder": reconstruct the frame; "action": predict the data's action;
+                                    # "goal_action": the action given a hindsight goal image too
+    goal_offset_mean: float = 20.0  # goal_action: mean steps ahead of the (geometric) hindsight goal frame
     bottleneck: str = "linear"      # "linear" (Linear-LayerNorm-tanh) | "keypoints" (spatial softmax: positions)
                                     # | "none" (the flattened conv maps)
     feature_dim: int = 64     # bottleneck size: what the agents see besides the 6-d proprio state
@@ -131,12 +135,29 @@ class ActionHead(nn.Module):
         return nn.functional.mse_loss(prediction, batch["action"])
 
 
+class GoalActionHead(ActionHead):
+    """objective=goal_action: the data's action from the frame's features, the proprio state and the
+    features of a later frame's goal image of the same episode (hindsight, as the goal agents
+    relabel). A frame alone shows where the gripper goes next only as far as the scene does; with
+    the goal picture beside it the encoder must also place what the goal changes (the object's
+    spot, a drawer's opening), the part of a goal image that the `action` objective never asks for."""
+
+    needs_goal = True
+
+    def __init__(self, feature_dim: int, state_dim: int, action_dim: int, hidden: int = 256):
+        super().__init__(2 * feature_dim, state_dim, action_dim, hidden)
+
+    def loss(self, features: torch.Tensor, batch: dict) -> torch.Tensor:
+        return super().loss(torch.cat([features, batch["goal_features"]], dim=1), batch)
+
+
 def make_objective(cfg: "RepresentationConfig", encoder: FrameEncoder, state_dim: int, action_dim: int) -> nn.Module:
     if cfg.objective not in OBJECTIVES:
         raise ValueError(f"representation objective {cfg.objective!r}; choose one of {OBJECTIVES}")
     if cfg.objective == "autoencoder":
         return FrameDecoder(encoder.image_shape, encoder.feature_dim)
-    return ActionHead(encoder.feature_dim, state_dim, action_dim)
+    head = GoalActionHead if cfg.objective == "goal_action" else ActionHead
+    return head(encoder.feature_dim, state_dim, action_dim)
 
 
 def train_representation(buffer, cfg: RepresentationConfig, on_step=None) -> tuple[FrameEncoder, nn.Module]:
@@ -147,9 +168,16 @@ def train_representation(buffer, cfg: RepresentationConfig, on_step=None) -> tup
     encoder = FrameEncoder(buffer.image_shape, cfg.feature_dim, cfg.bottleneck).to(buffer.device)
     objective = make_objective(cfg, encoder, buffer.state_dim, buffer.action_dim).to(buffer.device)
     opt = torch.optim.Adam([*encoder.parameters(), *objective.parameters()], lr=cfg.lr)
+    needs_goal = getattr(objective, "needs_goal", False)
     for step in range(1, cfg.steps + 1):
-        batch = buffer.sample(cfg.batch_size, generator=gen, augment=cfg.augment)
-        loss = objective.loss(encoder(batch["image"]), batch)
+        if needs_goal:  # one encoder pass over frames and goal images together
+            batch = buffer.sample_goal_conditioned(cfg.batch_size, generator=gen, strategy="geometric",
+                                                   geometric_p=1.0 / cfg.goal_offset_mean, augment=cfg.augment)
+            features, batch["goal_features"] = encoder(torch.cat([batch["image"], batch["goal_image"]])).chunk(2)
+        else:
+            batch = buffer.sample(cfg.batch_size, generator=gen, augment=cfg.augment)
+            features = encoder(batch["image"])
+        loss = objective.loss(features, batch)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()

@@ -91,9 +91,9 @@ def run(cfg: DictConfig) -> None:
     rep_cfg = RepresentationConfig(**OmegaConf.to_container(cfg.representation, resolve=True))
     if rep_cfg.objective not in OBJECTIVES:
         raise UserError(f"representation.objective={rep_cfg.objective!r}; choose one of {', '.join(OBJECTIVES)}")
-    if rep_cfg.steps < 1 or rep_cfg.batch_size < 1 or rep_cfg.feature_dim < 1:
+    if rep_cfg.steps < 1 or rep_cfg.batch_size < 1 or rep_cfg.feature_dim < 1 or rep_cfg.goal_offset_mean < 1:
         raise UserError(f"representation {dataclasses.asdict(rep_cfg)}: steps, batch_size and feature_dim "
-                        "must be positive")
+                        "must be positive, goal_offset_mean at least 1")
     buffer = build_buffer(cfg.experiment, device, "image")
     frames = buffer.frames
     print(f"pretrain: {frames.shape[0]} frames from {', '.join(buffer.dataset_ids)}")
