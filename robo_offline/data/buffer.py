@@ -178,7 +178,9 @@ class ReplayBuffer:
         self._code_cache: dict[tuple, torch.Tensor] = {}
         self._image_shape = None if self.frames is None else tuple(int(x) for x in self.frames.shape[1:])
         self._frames_flat = None if self.frames is None else self.frames.view(self.frames.shape[0], -1)
-        self._goal_frames_flat = None if self.goal_frames is None else self.goal_frames.view(self.frames.shape[0], -1)
+        # a frame's goal picture: its scene picture where the data has one, else the frame itself
+        self._goal_frames_flat = self._frames_flat if self.goal_frames is None else \
+            self.goal_frames.view(self.frames.shape[0], -1)
 
     def replace_frames_with_features(self, features: torch.Tensor, goal_features: torch.Tensor | None = None) -> None:
         """obs=features: append per-frame features (F, D) to the per-frame state and drop the frames,
@@ -283,10 +285,10 @@ class ReplayBuffer:
             batch["image"], batch["next_image"] = self.frames_at(f), self.frames_at(f1)
         return batch
 
-    def frames_at(self, f: torch.Tensor) -> torch.Tensor:
-        """uint8 (B, 3, H, W) frames at indices f. Row gather on the flat (F, 3*H*W) view: on CPU
-        5-20x faster than `frames[f]` or a 4-D index_select."""
-        return self._frames_flat.index_select(0, f).view(-1, *self._image_shape)
+    def frames_at(self, f: torch.Tensor, goal: bool = False) -> torch.Tensor:
+        """uint8 (B, 3, H, W) frames at indices f (`goal`: the goal pictures of those frames). Row gather
+        on the flat (F, 3*H*W) view: on CPU 5-20x faster than `frames[f]` or a 4-D index_select."""
+        return (self._goal_frames_flat if goal else self._frames_flat).index_select(0, f).view(-1, *self._image_shape)
 
     def sample(self, batch_size: int, generator: torch.Generator | None = None,
                augment: bool | None = None) -> dict[str, torch.Tensor]:
@@ -320,8 +322,7 @@ class ReplayBuffer:
         batch["terminated"] = reached.float() if self.terminate_on_goal else torch.zeros_like(batch["reward"])
         if self.frames is None:
             return batch
-        batch["goal_image"] = self.frames_at(g) if self.goal_frames is None else \
-            self._goal_frames_flat.index_select(0, g).view(-1, *self._image_shape)
+        batch["goal_image"] = self.frames_at(g, goal=True)
         if self.augment if augment is None else augment:
             self._augment(batch, ["image", "next_image", "goal_image"], generator)
         return batch
