@@ -397,8 +397,11 @@ def test_goal_images_are_the_goal_frames_scene_without_the_hand(tmp_path):
     assert torch.equal(buf.goal_frames, torch.from_numpy(scenes).permute(0, 3, 1, 2))
     assert not torch.equal(buf.goal_frames, buf.frames)  # the hand is drawn in the frames only
     batch = buf.sample_goal_conditioned(64, torch.Generator().manual_seed(3), strategy="future")
-    _, g = buf.sample_goal_indices(64, torch.Generator().manual_seed(3), strategy="future")
+    idx, g = buf.sample_goal_indices(64, torch.Generator().manual_seed(3), strategy="future")
     assert torch.equal(batch["goal_image"], buf.goal_frames[g])
+    assert "scene_image" not in batch
+    with_scene = buf.sample_goal_conditioned(64, torch.Generator().manual_seed(3), strategy="future", scene=True)
+    assert torch.equal(with_scene["scene_image"], buf.goal_frames[buf.t_frame[idx]])  # the frame's own scene
     assert "scene_image" not in read_episodes(dataset_id, tmp_path).infos  # not read unless asked for
 
 

@@ -29,11 +29,15 @@ class FrameBuffer:
 class GoalFrameBuffer(FrameBuffer):
     """goal_action's toy: the action is where the square is in the goal image, whatever the frame shows."""
 
-    def sample_goal_conditioned(self, batch_size, generator=None, strategy=None, geometric_p=None, augment=None):
+    def sample_goal_conditioned(self, batch_size, generator=None, strategy=None, geometric_p=None, augment=None,
+                                scene=False):
         idx = torch.randint(0, len(self.frames), (batch_size,), generator=generator)
         goal = torch.randint(0, len(self.frames), (batch_size,), generator=generator)
-        return {"image": self.frames[idx], "goal_image": self.frames[goal], "state": torch.zeros(batch_size, 2),
-                "action": self.actions[goal]}
+        batch = {"image": self.frames[idx], "goal_image": self.frames[goal], "state": torch.zeros(batch_size, 2),
+                 "action": self.actions[goal]}
+        if scene:  # the toy's frames show no arm: a frame is its own scene picture
+            batch["scene_image"] = self.frames[idx]
+        return batch
 
 
 def blob_buffer(n: int = 32, kind: type = FrameBuffer) -> FrameBuffer:
@@ -81,6 +85,28 @@ def test_goal_action_reads_the_goal_image():
         fitted = float(head.loss(features, {**batch, "goal_features": goal_features}))
         shuffled = float(head.loss(features, {**batch, "goal_features": goal_features.roll(1, 0)}))
     assert fitted < 0.25 * shuffled, (fitted, shuffled)
+
+
+def test_goal_scene_fits_actions_and_draws_the_scene():
+    """goal_scene: both terms fall, and the decoder draws a goal picture from its features better
+    than from another picture's."""
+    buf = blob_buffer(kind=GoalFrameBuffer)
+    cfg = RepresentationConfig(objective="goal_scene", feature_dim=8, steps=150, batch_size=16, lr=3e-3,
+                               augment=False)
+    batch = buf.sample_goal_conditioned(64, torch.Generator().manual_seed(1), scene=True)
+    torch.manual_seed(cfg.seed)
+    encoder0 = FrameEncoder(buf.image_shape, 8)
+    head0 = make_objective(cfg, encoder0, 2, 2)
+    with torch.no_grad():
+        before = float(head0.loss(encoder0(batch["image"]), {**batch, "goal_features": encoder0(batch["goal_image"])}))
+    encoder, head = train_representation(buf, cfg)
+    with torch.no_grad():
+        goal_features = encoder(batch["goal_image"])
+        after = float(head.loss(encoder(batch["image"]), {**batch, "goal_features": goal_features}))
+        drawn = float(head.decoder.reconstruction_loss(goal_features, batch["goal_image"]))
+        mismatched = float(head.decoder.reconstruction_loss(goal_features.roll(1, 0), batch["goal_image"]))
+    assert after < 0.5 * before, (before, after)
+    assert drawn < 0.7 * mismatched, (drawn, mismatched)
 
 
 @pytest.mark.parametrize("head", ["decoder", "action"])

@@ -300,9 +300,11 @@ class ReplayBuffer:
 
     def sample_goal_conditioned(self, batch_size: int, generator: torch.Generator | None = None, *,
                                 strategy: str | dict[str, float] = "future", geometric_p: float = 0.2,
-                                augment: bool | None = None) -> dict[str, torch.Tensor]:
+                                augment: bool | None = None, scene: bool = False) -> dict[str, torch.Tensor]:
         """A batch with the goal (`goal_state` (B, S), and `goal_image` when the buffer holds
         frames), hindsight rewards, `goal_other_episode` and `goal_offset` (B,) (see the module docstring).
+        `scene`: also `scene_image`, the goal picture of the transition's own frame (the scene without
+        the arm where the data recorded one, else the frame), shifted as the frame is.
 
         `strategy`: `future` | `geometric` | `random` | `final`, or a dict of fractions per strategy, e.g.
         `{"future": 0.7, "random": 0.3}` (fixed counts per batch). `geometric_p`: success
@@ -323,8 +325,10 @@ class ReplayBuffer:
         if self.frames is None:
             return batch
         batch["goal_image"] = self.frames_at(g, goal=True)
+        if scene:
+            batch["scene_image"] = self.frames_at(f, goal=True)
         if self.augment if augment is None else augment:
-            self._augment(batch, ["image", "next_image", "goal_image"], generator)
+            self._augment(batch, ["image", "next_image", "goal_image"] + (["scene_image"] if scene else []), generator)
         return batch
 
     def sample_goal_indices(self, batch_size: int, generator: torch.Generator | None = None, *,
