@@ -88,8 +88,8 @@ def test_goal_action_reads_the_goal_image():
 
 
 def test_goal_scene_fits_actions_and_draws_the_scene():
-    """goal_scene: both terms fall, and the decoder draws a goal picture from its features better
-    than from another picture's."""
+    """goal_scene: its loss (action + scene terms) falls, and the decoder draws a goal picture from
+    its own features better than from another picture's."""
     buf = blob_buffer(kind=GoalFrameBuffer)
     cfg = RepresentationConfig(objective="goal_scene", feature_dim=8, steps=150, batch_size=16, lr=3e-3,
                                augment=False)

@@ -164,7 +164,8 @@ class GoalSceneHead(nn.Module):
     tolerance in 69% of held-out pictures with `goal_action` alone; here a picture whose object is
     misplaced costs reconstruction error, and since frame and goal are read by the same decoder,
     their features must say where the object is in the same terms, which is the comparison the
-    critic makes. Needs data with scene pictures (`GoalReach-v1(scene_images=True)`); without them
+    critic makes (81% within 4 cm with it; GCQL's success did not rise with it: README, goal reaching
+    from images). Needs data with scene pictures (`GoalReach-v1(scene_images=True)`); without them
     the frame itself is the target."""
 
     needs_goal = needs_scene = True
