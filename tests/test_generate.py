@@ -16,9 +16,10 @@ import torch
 import robo_offline  # noqa: F401  (registers the envs)
 from robo_offline.commands.cli import main as cli_main
 from robo_offline.data import available_recipes, episode_seed, generate_dataset, load_buffer, load_recipe
-from robo_offline.data.goal_rules import goal_reach_rule
+from robo_offline.data.goal_rules import achieved_goal_from_infos, goal_reach_rule
 from robo_offline.data.overlap import overlap
 from robo_offline.data.reader import read_episodes
+from robo_offline.errors import UserError
 from robo_offline.world.skills.base import ACTION_LIMIT
 
 STEPS = 6  # max_episode_steps override: keeps the real envs fast
@@ -159,6 +160,27 @@ def test_play_data_goal_conditioned_batches(tmp_path):
                                         strategy={"future": 0.5, "geometric": 0.25, "random": 0.25})
     assert batch["goal_image"].shape == (64, 3, 48, 48) and batch["goal_image"].dtype == torch.uint8
     assert 0 < float(batch["reward"].mean()) <= 1
+
+
+def test_cog_data_joins_play_data_under_the_goal_reach_rule(tmp_path):
+    """Named by the experiment, GoalReach's rule rebuilds achieved goals from the step infos of data
+    that stores none (a DrawerGrasp prior), exactly as the play data stores them; without the name
+    the load says the prior has no achieved goals instead of dropping the play data's."""
+    kw = dict(episodes=2, seed=0, workers=1, store=tmp_path, progress=False, max_episode_steps=12, write_card=False)
+    play, prior = generate_dataset("play", **kw)["dataset_id"], generate_dataset("drawer_open_prior", **kw)["dataset_id"]
+    specs = [{"dataset_id": play, "reward": "none"}, {"dataset_id": prior, "reward": "none"}]
+    with pytest.raises(UserError, match="store achieved goals and"):
+        load_buffer(specs, device="cpu", store=tmp_path, obs_mode="state")
+    buf = load_buffer(specs, device="cpu", store=tmp_path, obs_mode="state", goal_rule="goal_reach")
+    assert buf.goal_rule is goal_reach_rule and buf.achieved_goal.shape == (2 * 13 + 2 * 13, 5)
+    stored = read_episodes(play, tmp_path, info_keys=("drawer_opening", "object_pos", "achieved_goal"),
+                           with_frames=False).infos
+    assert torch.equal(buf.achieved_goal[:26], torch.from_numpy(stored["achieved_goal"]))
+    assert torch.equal(buf.achieved_goal[:26], torch.from_numpy(achieved_goal_from_infos("goal_reach", stored)))
+    prior_goals = buf.achieved_goal[26:]  # the drawer's opening and the object centre, as the state holds them
+    assert torch.equal(prior_goals, buf.states[26:, 7:12]) and float(prior_goals[:, 0].max()) > 0.003
+    with pytest.raises(UserError, match="cannot rebuild"):
+        load_buffer(specs, device="cpu", store=tmp_path, obs_mode="state", goal_rule="exact")
 
 
 def test_real_env_images_are_what_the_env_renders(tmp_path):

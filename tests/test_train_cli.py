@@ -323,6 +323,21 @@ def test_goal_reaching_trains_and_evaluates_per_goal_family(store, tmp_path):
     assert re.search(r"goal families the episodes show .* \| drawer [0-9.]+%, object [0-9.]+%, both [0-9.]+% \|", card)
 
 
+def test_goal_reaching_trains_on_play_and_cog_data(store, tmp_path):
+    """experiment=goal_reach_state_cog: COG prior data beside the play data, judged by GoalReach's rule."""
+    run_dir = tmp_path / "gcql_cog"
+    tiny = ("experiment.datasets=[{role:play,recipe:play,episodes:3,weight:0.5,reward:none},"
+            "{role:cog,recipe:drawer_open_prior,episodes:2,weight:0.5,reward:none,max_episode_steps:8}]")
+    cli(store, "train", "experiment=goal_reach_state_cog", tiny, "experiment.data_workers=1", "agent=gcql",
+        "agent.q_hidden=[16]", "agent.actor_hidden=[16]", "batch_size=8", "steps=2", "log_every=1", "eval_every=0",
+        f"hydra.run.dir={run_dir}")
+    row = read_rows(run_dir / "metrics.csv")[-1]
+    assert math.isfinite(float(row["td_loss"])) and 0 < float(row["reached"]) < 1
+    bad = cli(store, "train", "experiment=goal_reach_state_cog", tiny, "experiment.data_workers=1", "agent=gcql",
+              "~experiment.goal_rule", "steps=1", f"hydra.run.dir={tmp_path / 'no_rule'}", check=False)
+    assert bad.returncode == 1 and "store achieved goals and" in bad.stderr
+
+
 def test_evaluation_goals_are_states_the_play_data_never_visited(store, monkeypatch):
     """Goals come from the env's own draws at the evaluation seeds, disjoint from the data's."""
     import gymnasium as gym

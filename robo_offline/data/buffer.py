@@ -52,7 +52,8 @@ import numpy as np
 import torch
 
 from robo_offline.augment import random_shift
-from robo_offline.data.goal_rules import GoalRule, dataset_goal_rule, resolve_goal_rule
+from robo_offline.data.goal_rules import (ACHIEVED_GOAL_INFO_KEYS, GoalRule, achieved_goal_from_infos,
+                                         dataset_goal_rule, resolve_goal_rule)
 from robo_offline.data.reader import EpisodeArrays, iter_frames, read_episodes
 from robo_offline.data.recipes import plain_dict
 from robo_offline.device import resolve_device
@@ -169,7 +170,13 @@ class ReplayBuffer:
         # achieved-goal vectors per frame and the rule that compares them, for hindsight rewards
         self.achieved_goal: torch.Tensor | None = None
         self.goal_rule: GoalRule | None = None  # None: no achieved goals, only the goal frame itself counts
-        if all(a is not None for a in infos_ag):
+        with_ag = [p.dataset_id for p, a in zip(parts, infos_ag) if a is not None]
+        if with_ag and len(with_ag) < len(parts):  # else the stored goals would be dropped without a word
+            without = [p.dataset_id for p, a in zip(parts, infos_ag) if a is None]
+            raise UserError(f"datasets {with_ag} store achieved goals and {without} do not; name the goal rule "
+                            "(experiment.goal_rule, load_buffer's goal_rule='goal_reach') to rebuild them from "
+                            "the step infos, or load the datasets in separate buffers")
+        if with_ag:
             ag = np.concatenate([a.reshape(len(a), -1) for a in infos_ag]).astype(np.float32)
             self.achieved_goal = torch.from_numpy(ag).to(dev)
             self.goal_rule = goal_rule or _datasets_goal_rule(parts, dev)
@@ -469,7 +476,7 @@ def reward_mode(name: str, dataset_id: str) -> str:
 
 def load_buffer(specs: Sequence[Any], device: Any = None, *, store=None, image_shape=None,
                 state_dim=None, action_dim=None, augment: bool = False, pad: int = 4,
-                same_shift: bool = True, goal_rule: GoalRule | None = None,
+                same_shift: bool = True, goal_rule: GoalRule | str | None = None,
                 terminate_on_goal: bool = True, obs_mode: str = "image") -> ReplayBuffer:
     """Build a ReplayBuffer from Minari datasets: the one door from files to training batches, so
     every shape check, reward relabelling and goal rule is decided here, once, at load time.
@@ -486,7 +493,10 @@ def load_buffer(specs: Sequence[Any], device: Any = None, *, store=None, image_s
         augment, pad, same_shift: random-shift augmentation of sampled images (by up to `pad`
             pixels; `same_shift`: one shift per sample, shared by s, s' and the goal).
         goal_rule: decides "goal reached" for hindsight batches instead of the rule the datasets
-            name (robo_offline.data.goal_rules), e.g. `goal_rules.goal_reach_rule`.
+            name (robo_offline.data.goal_rules), e.g. `goal_rules.goal_reach_rule`. Given by name
+            (e.g. "goal_reach"), it also rebuilds the achieved goals of datasets that store none
+            from their step infos (`goal_rules.achieved_goal_from_infos`): so data of other envs
+            in the same scene serves as play data.
         terminate_on_goal: hindsight batches mark a reached goal as terminal.
         obs_mode: `image` (frames + the stored proprio state) or `state` (no frames; the state is
             the privileged vector of robo_offline.world.privileged_state, rebuilt from the stored infos).
@@ -499,6 +509,10 @@ def load_buffer(specs: Sequence[Any], device: Any = None, *, store=None, image_s
     state_only = obs_mode == "state"
     if state_only and state_dim is not None and int(state_dim) != PRIVILEGED_STATE_DIM:
         raise UserError(f"obs_mode=state gives {PRIVILEGED_STATE_DIM}-d states, the agent expects {state_dim}")
+    goal_rule_name = goal_rule if isinstance(goal_rule, str) else None
+    if goal_rule_name is not None:
+        goal_rule = resolve_goal_rule(goal_rule_name, device=device)
+    rebuilt_keys = ACHIEVED_GOAL_INFO_KEYS.get(goal_rule_name, ())
     specs = [_normalise_spec(s) for s in specs]
     if not specs:
         raise UserError("load_buffer needs at least one dataset spec")
@@ -511,10 +525,12 @@ def load_buffer(specs: Sequence[Any], device: Any = None, *, store=None, image_s
             return [spec.get("info_key", "is_success")] if spec["reward"] == "from_info" else []
 
         part = read_episodes(spec["dataset_id"], store, info_keys=STATE_INFO_KEYS if state_only else (),
-                             optional_info_keys=("achieved_goal",) if state_only else ("achieved_goal", "scene_image"),
+                             optional_info_keys=("achieved_goal", *rebuilt_keys) + (() if state_only else ("scene_image",)),
                              max_episodes=spec.get("max_episodes"),
                              expected_image_shape=image_shape, metadata_hook=extra_keys,
                              expected_state_dim=None if state_only else state_dim, with_frames=False)
+        if goal_rule_name is not None and "achieved_goal" not in part.infos:
+            part.infos["achieved_goal"] = achieved_goal_from_infos(goal_rule_name, part.infos)
         if state_only:
             part.states = privileged_state(part.infos)
         if action_dim is not None and part.actions.shape[1] != int(action_dim):

@@ -23,7 +23,8 @@ def selected_datasets(experiment: DictConfig) -> list:
 
 def build_buffer(experiment: DictConfig, device: torch.device, obs_mode: str = "image"):
     """The experiment's datasets, generated first when missing and `generate_missing` is set (an
-    entry's `max_episode_steps`, when given, overrides its recipe's episode length)."""
+    entry's `max_episode_steps`, when given, overrides its recipe's episode length). `goal_rule`,
+    when the experiment names one, judges every dataset's hindsight goals (load_buffer)."""
     from robo_offline.data import ensure_dataset, load_buffer
 
     specs = []
@@ -35,4 +36,4 @@ def build_buffer(experiment: DictConfig, device: torch.device, obs_mode: str = "
         else:
             dataset_id = entry.dataset_id
         specs.append({"dataset_id": dataset_id, "weight": float(entry.weight), "reward": entry.reward})
-    return load_buffer(specs, device=device, obs_mode=obs_mode)
+    return load_buffer(specs, device=device, obs_mode=obs_mode, goal_rule=experiment.get("goal_rule"))

@@ -6,6 +6,10 @@ each, to bool (B,). The writer stores the rule's name for the env it recorded
 one callable (`resolve_goal_rule`). Files written before the name was stored get the rule their
 env id implies, which is what the buffer applied to them before.
 
+An experiment may name the rule instead (`experiment.goal_rule`): that is how datasets recorded in
+other envs serve as play data (the COG datasets for goal reaching). Data that stores no achieved
+goals then gets them from its step infos, where the rule says how (`achieved_goal_from_infos`).
+
   goal_reach  GoalReach-v1's own success rule: both drawer openings within 0.03 m and the object
               centre within 0.04 m (robo_offline.world.tasks.goal_reach.goal_reached, batched in torch)
   tolerance   every component within the env's `goal_tolerance` (stored beside the name)
@@ -17,6 +21,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Callable
 
+import numpy as np
 import torch
 
 from robo_offline.errors import UserError
@@ -51,6 +56,25 @@ class WithinTolerance:
 def exact_rule(achieved: torch.Tensor, goal: torch.Tensor) -> torch.Tensor:
     """Equal achieved goals: for envs that give no tolerance."""
     return (achieved == goal).all(dim=1)
+
+
+# The step-info keys (robo_offline.world.tasks.base.Task.info, which every task reports) that make up
+# a rule's achieved goal, in order: GoalReach-v1's goal vector is the drawer openings, then the object centre.
+ACHIEVED_GOAL_INFO_KEYS = {"goal_reach": ("drawer_opening", "object_pos")}
+
+
+def achieved_goal_from_infos(name: str, infos: dict) -> np.ndarray:
+    """float32 (F, D): the achieved goal that rule `name` compares, rebuilt from stacked step infos
+    (for data recorded without `achieved_goal`, e.g. in another env of the same scene)."""
+    keys = ACHIEVED_GOAL_INFO_KEYS.get(name)
+    if keys is None:
+        raise UserError(f"goal rule {name!r} cannot rebuild achieved goals from step infos; only "
+                        f"{sorted(ACHIEVED_GOAL_INFO_KEYS)} can. Use data that stores `achieved_goal`")
+    missing = [k for k in keys if k not in infos]
+    if missing:
+        raise UserError(f"goal rule {name!r} needs the step infos {list(keys)}; the data lacks {missing}")
+    n = len(infos[keys[0]])
+    return np.concatenate([np.asarray(infos[k], dtype=np.float32).reshape(n, -1) for k in keys], axis=1)
 
 
 def goal_rule_for_env(env_id: str, goal_tolerance: Any) -> str:
