@@ -178,6 +178,15 @@ def test_goal_reach_goal_image_and_compute_reward():
     env2 = gym.make("robo_offline/GoalReach-v1", goal_image=False)
     obs2, _ = env2.reset(seed=0)
     assert "desired_goal" not in obs2 and "desired_goal" not in env2.observation_space.spaces
+    # goal_vector (train's oracle_goal): camera frames beside the goal's privileged vector, the one
+    # obs_mode=state gives at the same seed, and no goal picture taken
+    env3 = gym.make("robo_offline/GoalReach-v1", goal_vector=True)
+    obs3, _ = env3.reset(seed=0)
+    state_goal = gym.make("robo_offline/GoalReach-v1", obs_mode="state").reset(seed=0)[0]["desired_goal"]
+    assert obs3["image"].shape == (48, 48, 3) and env3.unwrapped.task.goal_image is None
+    np.testing.assert_array_equal(obs3["desired_goal"], state_goal)
+    np.testing.assert_allclose(obs3["desired_goal"][7:12], info["desired_goal"], atol=1e-6)
+    check_env(env3.unwrapped, skip_render_check=True)
 
 
 def test_scene_pictures_show_no_arm_whatever_its_pose(monkeypatch):

@@ -201,6 +201,36 @@ def test_standardized_features_act_on_what_the_buffer_trained_on():
     np.testing.assert_allclose(agent.seen["desired_goal"][6:], buffer.states[7, 6:].numpy(), atol=1e-4)
 
 
+def test_oracle_goals_act_on_what_the_buffer_trained_on():
+    """oracle_goal: the buffer's goal for a frame is its achieved goal, z-scored, after the proprio
+    columns; acting on the env's privileged goal vector of the same scene gives the agent that vector.
+    An agent trained on goal pictures refuses a goal vector, and a buffer without achieved goals refuses."""
+    from robo_offline.data.buffer import ReplayBuffer
+    from robo_offline.errors import UserError
+
+    encoder = FrameEncoder((3, 48, 48), feature_dim=8).eval()
+    frames = blob_buffer(16).frames
+    buffer = ReplayBuffer.__new__(ReplayBuffer)  # the fields replace_goals_with_achieved_goals reads
+    buffer.states = torch.randn(16, 6 + 8)
+    buffer.goal_state_mask = torch.cat([torch.zeros(6), torch.ones(8)])
+    buffer.achieved_goal = None
+    with pytest.raises(UserError, match="achieved goals"):
+        buffer.replace_goals_with_achieved_goals()
+    buffer.achieved_goal = torch.rand(16, 5) * torch.tensor([0.15, 0.0, 0.3, 0.3, 0.1]) + 0.5
+    mean, std = buffer.replace_goals_with_achieved_goals()
+    goals = buffer.goal_states
+    torch.testing.assert_close(goals[:, 6:11].mean(0), torch.zeros(5), atol=1e-5, rtol=0)
+    assert torch.equal(goals[:, :6], torch.zeros(16, 6)) and torch.equal(goals[:, 11:], torch.zeros(16, 3))
+    env_goal = np.zeros(24, np.float32)
+    env_goal[7:12] = buffer.achieved_goal[3].numpy()  # GOAL_SCENE_COLUMNS: drawer openings, object centre
+    obs = {"image": frames[3].permute(1, 2, 0).numpy(), "state": np.zeros(6, np.float32), "desired_goal": env_goal}
+    agent = _StateAgent()
+    FeaturePolicy(agent, encoder, {"oracle_goal": {"mean": mean, "std": std}}).act(obs)
+    np.testing.assert_allclose(agent.seen["desired_goal"], goals[3].numpy(), atol=1e-5)
+    with pytest.raises(ValueError, match="goal pictures"):
+        FeaturePolicy(agent, encoder).act(obs)
+
+
 def test_principal_components_find_the_directions_that_vary():
     """Features that vary along 3 hidden directions plus tiny noise: 3 components keep nearly all the
     variance, the projection loses nothing that a linear map needs, and a bad k is a clear error."""

@@ -338,6 +338,26 @@ def test_goal_reaching_trains_on_play_and_cog_data(store, tmp_path):
     assert bad.returncode == 1 and "store achieved goals and" in bad.stderr
 
 
+def test_oracle_goal_trains_on_frames_and_evaluates_from_the_camera(store, tmp_path):
+    """oracle_goal=true (a diagnostic): camera features beside the goal scene's privileged vector,
+    in training and in the evaluation env; it needs obs=features."""
+    rep, run = tmp_path / "rep", tmp_path / "oracle"
+    cli(store, "pretrain", "experiment=goal_reach", TINY_PLAY, "experiment.data_workers=1", "representation.steps=2",
+        "representation.batch_size=8", "representation.feature_dim=8", f"hydra.run.dir={rep}")
+    cli(store, "train", "experiment=goal_reach_features", TINY_PLAY, "experiment.data_workers=1", "agent=gcbc",
+        f"representation={rep / 'encoder.pt'}", "feature_components=null", "oracle_goal=true", "agent.actor_hidden=[16]",
+        "batch_size=8", "steps=2", "log_every=1", "eval_every=2", "eval_episodes=3", f"hydra.run.dir={run}")
+    row = read_rows(run / "metrics.csv")[-1]
+    assert all(row[f"eval/success_{f}"] in ("0", "1") for f in ("drawer", "object", "both"))
+    from robo_offline.checkpoint import load_checkpoint
+
+    payload = load_checkpoint(run / "checkpoints" / "last.pt")
+    assert payload["env_kwargs"]["goal_vector"] and payload["representation"]["oracle_goal"]["mean"].shape == (5,)
+    bad = cli(store, "train", "experiment=goal_reach_state", TINY_PLAY, "oracle_goal=true", "steps=1",
+              f"hydra.run.dir={tmp_path / 'bad'}", check=False)
+    assert bad.returncode == 1 and "use obs=features" in bad.stderr
+
+
 def test_evaluation_goals_are_states_the_play_data_never_visited(store, monkeypatch):
     """Goals come from the env's own draws at the evaluation seeds, disjoint from the data's."""
     import gymnasium as gym

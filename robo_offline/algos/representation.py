@@ -27,6 +27,7 @@ from torch import nn
 
 from robo_offline.nets.encoders import ConvEncoder, image_to_float
 from robo_offline.nets.obs import obs_to_batch
+from robo_offline.world.privileged_state import GOAL_SCENE_COLUMNS
 
 
 OBJECTIVES = ("autoencoder", "action", "goal_action", "goal_scene")
@@ -291,7 +292,9 @@ class FeaturePolicy:
     goals (`goal_state_mask`). The representation payload's `projection` (train's
     `feature_components`) maps the features on their principal directions and its `standardize`
     ({mean, std} of [proprio, features], train's `standardize_features`) z-scores them, both as the
-    buffer did; a goal keeps the scaled features only."""
+    buffer did; a goal keeps the scaled features only. Trained with `oracle_goal`, the env gives the
+    goal as its privileged vector, and its scene columns are placed and scaled as the buffer's
+    `replace_goals_with_achieved_goals` placed the achieved goals."""
 
     def __init__(self, agent, encoder: FrameEncoder, representation: dict | None = None):
         self.agent, self.encoder = agent, encoder
@@ -301,6 +304,10 @@ class FeaturePolicy:
         if representation.get("projection") is not None:
             self.projection = {k: torch.as_tensor(v, dtype=torch.float32, device=self.device)
                                for k, v in representation["projection"].items()}
+        self.oracle_goal = None
+        if representation.get("oracle_goal") is not None:
+            self.oracle_goal = {k: torch.as_tensor(v, dtype=torch.float32, device=self.device)
+                                for k, v in representation["oracle_goal"].items()}
         self.mean = self.std = None
         if representation.get("standardize") is not None:
             self.mean, self.std = (torch.as_tensor(representation["standardize"][k], dtype=torch.float32,
@@ -320,7 +327,20 @@ class FeaturePolicy:
             goal = self.scaled(torch.cat([batch["state"], self.frame_features(batch["goal_image"])], dim=1))
             goal[:, :batch["state"].shape[1]] = 0.0  # the buffer's goal_state_mask
             features_obs["desired_goal"] = goal[0].cpu().numpy()
+        elif "goal_state" in batch:
+            features_obs["desired_goal"] = self.oracle_goal_vector(batch["goal_state"], state.shape[1],
+                                                                   batch["state"].shape[1])
         return features_obs
+
+    def oracle_goal_vector(self, goal_state: torch.Tensor, width: int, proprio_dim: int) -> np.ndarray:
+        """The env's privileged goal vector (1, 24) as the buffer's oracle goals: its scene columns
+        z-scored after the proprio columns, zeros elsewhere."""
+        if self.oracle_goal is None:
+            raise ValueError("the env gives the goal as a vector, but this agent was trained on goal pictures")
+        scene = (goal_state[0, list(GOAL_SCENE_COLUMNS)] - self.oracle_goal["mean"]) / self.oracle_goal["std"]
+        goal = torch.zeros(width, device=self.device)
+        goal[proprio_dim:proprio_dim + scene.shape[0]] = scene
+        return goal.cpu().numpy()
 
     def scaled(self, x: torch.Tensor) -> torch.Tensor:
         """x as the buffer standardized its states (unchanged without `standardize`)."""

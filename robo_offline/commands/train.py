@@ -87,7 +87,8 @@ def eval_env_kwargs(cfg: DictConfig) -> dict:
     """The experiment's env kwargs plus the observation mode the agent acts on (obs=features acts on
     camera images through its frozen encoder)."""
     obs_mode = "image" if cfg.obs == "features" else cfg.obs
-    return {**OmegaConf.to_container(cfg.experiment.env_kwargs, resolve=True), "obs_mode": obs_mode}
+    oracle = {"goal_vector": True} if cfg.get("oracle_goal") else {}
+    return {**OmegaConf.to_container(cfg.experiment.env_kwargs, resolve=True), "obs_mode": obs_mode, **oracle}
 
 
 def load_representation(path: str, buffer, device: torch.device, standardize: bool = False,
@@ -190,7 +191,7 @@ def run(cfg: DictConfig) -> None:
     if cfg.obs not in ("image", "state", "features"):
         raise UserError(f"obs={cfg.obs!r}; use obs=image, obs=state or obs=features")
     env_kwargs = eval_env_kwargs(cfg)
-    feature_keys = [k for k in ("standardize_features", "feature_components") if cfg.get(k)]
+    feature_keys = [k for k in ("standardize_features", "feature_components", "oracle_goal") if cfg.get(k)]
     if feature_keys and cfg.obs != "features":
         raise UserError(f"{', '.join(feature_keys)} act on a frozen encoder's features: use obs=features")
     if cfg.obs == "features" and not Path(cfg.representation).is_file():
@@ -204,6 +205,9 @@ def run(cfg: DictConfig) -> None:
     if cfg.obs == "features":
         encoder, representation = load_representation(cfg.representation, buffer, device, cfg.standardize_features,
                                                      cfg.get("feature_components"))
+        if cfg.get("oracle_goal"):
+            mean, std = buffer.replace_goals_with_achieved_goals()
+            representation = {**representation, "oracle_goal": {"mean": mean.cpu(), "std": std.cpu()}}
     agent_cfg = agent_config(cfg)
     agent_name = agent_cfg.pop("name")
     agent = make_agent(agent_name, image_shape=buffer.image_shape, state_dim=buffer.state_dim,

@@ -212,6 +212,20 @@ class ReplayBuffer:
         self.frames = self._frames_flat = self._image_shape = None
         self.goal_frames = self._goal_frames_flat = None
 
+    def replace_goals_with_achieved_goals(self, eps: float = 1e-3) -> tuple[torch.Tensor, torch.Tensor]:
+        """obs=features, train's `oracle_goal` (a diagnostic): every goal becomes its frame's achieved
+        goal (D numbers), z-scored and put in the D columns after the proprio state, the rest zero,
+        instead of its picture's features. Call after `standardize_states`. Returns the achieved goals'
+        (mean, std), which acting applies to the env's goal vector."""
+        if self.goal_state_mask is None or self.achieved_goal is None:
+            raise UserError("oracle goals need obs=features and data that records achieved goals (GoalReach play data)")
+        proprio_dim = int((self.goal_state_mask == 0).sum())
+        mean, std = self.achieved_goal.mean(0), self.achieved_goal.std(0).clamp_min(eps)
+        goal_dim = self.achieved_goal.shape[1]
+        self.goal_states = torch.zeros_like(self.states)
+        self.goal_states[:, proprio_dim:proprio_dim + goal_dim] = (self.achieved_goal - mean) / std
+        return mean, std
+
     def standardize_states(self, eps: float = 1e-3) -> tuple[torch.Tensor, torch.Tensor]:
         """z-score every state column by its mean and std over the data's frames (std floored at
         `eps`), in place; returns (mean, std), which acting must apply too. obs=features: the proprio

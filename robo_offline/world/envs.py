@@ -56,7 +56,7 @@ def task_and_spaces(task: str = "DrawerOpen", image_size: int = 48, render_mode:
         state = spaces.Box(np.array([-2, -2, -2, -np.pi, 0, 0], np.float32),
                            np.array([2, 2, 2, np.pi, 0.2, 1], np.float32), dtype=np.float32)
         obs = {"image": img, "state": state}
-    if task_obj.goal_conditioned and obs_mode == "state":
+    if task_obj.goal_conditioned and (obs_mode == "state" or task_obj.goal_vector):
         obs["desired_goal"] = spaces.Box(-5.0, 5.0, (PRIVILEGED_STATE_DIM,), np.float32)
     elif task_obj.goal_conditioned and task_obj.want_goal_image:
         obs["desired_goal"] = spaces.Box(0, 255, (size, size, 3), np.uint8)
@@ -87,7 +87,7 @@ class RoboOfflineEnv(gym.Env):
         start: a start configuration the task names (its card lists them); None = the task's default.
         obs_mode: "image" (camera frame and 6-d proprio state) or "state" (24-d privileged state,
             no camera call at all).
-        **task_kwargs: goal-conditioned tasks only (GoalReach: `family`, `goal_image`).
+        **task_kwargs: goal-conditioned tasks only (GoalReach: `family`, `goal_image`, `goal_vector`).
 
     Raises:
         ValueError / TypeError: an argument outside the lists above (`make_env` turns them into a
@@ -160,7 +160,7 @@ class RoboOfflineEnv(gym.Env):
             return obs
         obs = {"image": self.world.camera_image(), "state": self.world.proprio()}
         if self._with_goal:
-            obs["desired_goal"] = self.task.goal_image.copy()
+            obs["desired_goal"] = (self.task.goal_state if self.task.goal_vector else self.task.goal_image).copy()
         return obs
 
     def _info(self) -> dict:

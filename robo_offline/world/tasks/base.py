@@ -24,6 +24,7 @@ class Task:
     target_drawer: int = -1  # drawer the task is about (0 top, 1 bottom), -1 none
     grasp_yaw_pref: float = 0.0  # preferred gripper yaw for grasping the object where it starts
     goal_conditioned = False
+    goal_vector = False  # goal-conditioned tasks: the goal as a vector beside camera frames (GoalReach)
     camera: L.Camera = L.CAMERA_WIDE  # what the observation frames (the drawer tasks look closer)
 
     def __init__(self, start: str | None = None):

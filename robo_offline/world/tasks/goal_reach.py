@@ -15,7 +15,11 @@ The goal image shows the scene without the arm, as the state goal drops the robo
 says how the scene should look, not where the arm should end (with the arm's pose in the goal,
 agents learned to park the arm there; README, goal reaching). `scene_images=True` (the play
 recipe) adds the same kind of picture of the current scene to every step's info (`scene_image`), so
-that a frame of the data can serve as a hindsight goal image."""
+that a frame of the data can serve as a hindsight goal image.
+
+`goal_vector=True` gives the goal as that privileged vector beside the camera frames (no goal image):
+train's `oracle_goal`, a diagnostic that tells what the goal picture's features lose from what the
+frame's features lose."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -52,8 +56,10 @@ class GoalReachTask(Task):
     goal_conditioned = True
 
     def __init__(self, start: str | None = None, goal_image: bool = True, family: str = "any",
-                 goal_view_size: int | None = None, scene_images: bool = False):
+                 goal_view_size: int | None = None, scene_images: bool = False, goal_vector: bool = False):
         super().__init__(start)
+        self.goal_vector = bool(goal_vector)
+        goal_image = goal_image and not self.goal_vector
         if family not in GOAL_FAMILIES:
             raise ValueError(f"GoalReach: unknown goal family {family!r}; choose one of {list(GOAL_FAMILIES)}")
         self.want_goal_image = bool(goal_image)
