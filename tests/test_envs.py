@@ -187,6 +187,13 @@ def test_goal_reach_goal_image_and_compute_reward():
     np.testing.assert_array_equal(obs3["desired_goal"], state_goal)
     np.testing.assert_allclose(obs3["desired_goal"][7:12], info["desired_goal"], atol=1e-6)
     check_env(env3.unwrapped, skip_render_check=True)
+    # image_privileged (train's oracle_state): the camera frame beside the state mode's 24-d vector
+    env4 = gym.make("robo_offline/GoalReach-v1", obs_mode="image_privileged")
+    obs4, _ = env4.reset(seed=0)
+    state_obs = gym.make("robo_offline/GoalReach-v1", obs_mode="state").reset(seed=0)[0]["state"]
+    np.testing.assert_array_equal(obs4["state"], state_obs)
+    np.testing.assert_array_equal(obs4["image"], obs["image"])  # the first env's frame at the same seed
+    check_env(env4.unwrapped, skip_render_check=True)
 
 
 def test_scene_pictures_show_no_arm_whatever_its_pose(monkeypatch):

@@ -160,6 +160,10 @@ def test_play_data_goal_conditioned_batches(tmp_path):
                                         strategy={"future": 0.5, "geometric": 0.25, "random": 0.25})
     assert batch["goal_image"].shape == (64, 3, 48, 48) and batch["goal_image"].dtype == torch.uint8
     assert 0 < float(batch["reward"].mean()) <= 1
+    # image_privileged (train's oracle_state): the same frames beside the state mode's vectors
+    both = load_buffer([s["dataset_id"]], device="cpu", store=tmp_path, obs_mode="image_privileged")
+    assert torch.equal(both.frames, buf.frames) and both.state_dim == 24
+    assert torch.equal(both.states, load_buffer([s["dataset_id"]], device="cpu", store=tmp_path, obs_mode="state").states)
 
 
 def test_cog_data_joins_play_data_under_the_goal_reach_rule(tmp_path):

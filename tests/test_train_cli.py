@@ -340,7 +340,8 @@ def test_goal_reaching_trains_on_play_and_cog_data(store, tmp_path):
 
 def test_oracle_goal_trains_on_frames_and_evaluates_from_the_camera(store, tmp_path):
     """oracle_goal=true (a diagnostic): camera features beside the goal scene's privileged vector,
-    in training and in the evaluation env; it needs obs=features."""
+    in training and in the evaluation env; with oracle_state=true the observation's proprio state is
+    the privileged one too. Both need obs=features."""
     rep, run = tmp_path / "rep", tmp_path / "oracle"
     cli(store, "pretrain", "experiment=goal_reach", TINY_PLAY, "experiment.data_workers=1", "representation.steps=2",
         "representation.batch_size=8", "representation.feature_dim=8", f"hydra.run.dir={rep}")
@@ -353,6 +354,14 @@ def test_oracle_goal_trains_on_frames_and_evaluates_from_the_camera(store, tmp_p
 
     payload = load_checkpoint(run / "checkpoints" / "last.pt")
     assert payload["env_kwargs"]["goal_vector"] and payload["representation"]["oracle_goal"]["mean"].shape == (5,)
+    both = tmp_path / "oracle_both"  # oracle_state: the privileged state beside the frame's features
+    cli(store, "train", "experiment=goal_reach_features", TINY_PLAY, "experiment.data_workers=1", "agent=gcbc",
+        f"representation={rep / 'encoder.pt'}", "feature_components=null", "oracle_goal=true", "oracle_state=true",
+        "agent.actor_hidden=[16]", "batch_size=8", "steps=2", "log_every=1", "eval_every=2", "eval_episodes=3",
+        f"hydra.run.dir={both}")
+    payload = load_checkpoint(both / "checkpoints" / "last.pt")
+    assert payload["env_kwargs"]["obs_mode"] == "image_privileged" and payload["state_dim"] == 24 + 8
+    assert read_rows(both / "metrics.csv")[-1]["eval/success_rate"] != ""
     bad = cli(store, "train", "experiment=goal_reach_state", TINY_PLAY, "oracle_goal=true", "steps=1",
               f"hydra.run.dir={tmp_path / 'bad'}", check=False)
     assert bad.returncode == 1 and "use obs=features" in bad.stderr

@@ -86,9 +86,17 @@ def checkpoint_payload(agent, agent_name, agent_cfg, buffer, experiment, cfg, st
 def eval_env_kwargs(cfg: DictConfig) -> dict:
     """The experiment's env kwargs plus the observation mode the agent acts on (obs=features acts on
     camera images through its frozen encoder)."""
-    obs_mode = "image" if cfg.obs == "features" else cfg.obs
     oracle = {"goal_vector": True} if cfg.get("oracle_goal") else {}
-    return {**OmegaConf.to_container(cfg.experiment.env_kwargs, resolve=True), "obs_mode": obs_mode, **oracle}
+    return {**OmegaConf.to_container(cfg.experiment.env_kwargs, resolve=True), "obs_mode": data_obs_mode(cfg),
+            **oracle}
+
+
+def data_obs_mode(cfg: DictConfig) -> str:
+    """What the datasets are read as and the env observes: obs=features reads frames (beside the
+    privileged state instead of the proprio one with the `oracle_state` diagnostic)."""
+    if cfg.obs != "features":
+        return cfg.obs
+    return "image_privileged" if cfg.get("oracle_state") else "image"
 
 
 def load_representation(path: str, buffer, device: torch.device, standardize: bool = False,
@@ -191,7 +199,8 @@ def run(cfg: DictConfig) -> None:
     if cfg.obs not in ("image", "state", "features"):
         raise UserError(f"obs={cfg.obs!r}; use obs=image, obs=state or obs=features")
     env_kwargs = eval_env_kwargs(cfg)
-    feature_keys = [k for k in ("standardize_features", "feature_components", "oracle_goal") if cfg.get(k)]
+    feature_keys = [k for k in ("standardize_features", "feature_components", "oracle_goal", "oracle_state")
+                    if cfg.get(k)]
     if feature_keys and cfg.obs != "features":
         raise UserError(f"{', '.join(feature_keys)} act on a frozen encoder's features: use obs=features")
     if cfg.obs == "features" and not Path(cfg.representation).is_file():
@@ -199,7 +208,7 @@ def run(cfg: DictConfig) -> None:
                         "pretrain experiment=<this experiment>` first, or pass representation=<encoder.pt>")
 
     env_space = evaluation_env_spaces(experiment.env, env_kwargs, evaluate=bool(cfg.eval_every))
-    buffer = build_buffer(experiment, device, "image" if cfg.obs == "features" else cfg.obs)
+    buffer = build_buffer(experiment, device, data_obs_mode(cfg))
     check_env_matches_data(experiment.env, env_kwargs, env_space, buffer)
     encoder, representation = None, None
     if cfg.obs == "features":

@@ -512,16 +512,17 @@ def load_buffer(specs: Sequence[Any], device: Any = None, *, store=None, image_s
             from their step infos (`goal_rules.achieved_goal_from_infos`): so data of other envs
             in the same scene serves as play data.
         terminate_on_goal: hindsight batches mark a reached goal as terminal.
-        obs_mode: `image` (frames + the stored proprio state) or `state` (no frames; the state is
-            the privileged vector of robo_offline.world.privileged_state, rebuilt from the stored infos).
+        obs_mode: `image` (frames + the stored proprio state), `state` (no frames; the state is
+            the privileged vector of robo_offline.world.privileged_state, rebuilt from the stored infos)
+            or `image_privileged` (frames + that privileged vector: train's `oracle_state` diagnostic).
     """
     from robo_offline.world.privileged_state import (PRIVILEGED_STATE_DIM, STATE_INFO_KEYS, goal_scene_mask,
                                                      privileged_state)
 
-    if obs_mode not in ("image", "state"):
-        raise UserError(f"obs_mode={obs_mode!r}; use image or state")
-    state_only = obs_mode == "state"
-    if state_only and state_dim is not None and int(state_dim) != PRIVILEGED_STATE_DIM:
+    if obs_mode not in ("image", "state", "image_privileged"):
+        raise UserError(f"obs_mode={obs_mode!r}; use image, state or image_privileged")
+    state_only, privileged = obs_mode == "state", obs_mode != "image"
+    if privileged and state_dim is not None and int(state_dim) != PRIVILEGED_STATE_DIM:
         raise UserError(f"obs_mode=state gives {PRIVILEGED_STATE_DIM}-d states, the agent expects {state_dim}")
     goal_rule_name = goal_rule if isinstance(goal_rule, str) else None
     if goal_rule_name is not None:
@@ -538,14 +539,14 @@ def load_buffer(specs: Sequence[Any], device: Any = None, *, store=None, image_s
                 spec["reward"] = reward_mode(default, spec["dataset_id"])
             return [spec.get("info_key", "is_success")] if spec["reward"] == "from_info" else []
 
-        part = read_episodes(spec["dataset_id"], store, info_keys=STATE_INFO_KEYS if state_only else (),
+        part = read_episodes(spec["dataset_id"], store, info_keys=STATE_INFO_KEYS if privileged else (),
                              optional_info_keys=("achieved_goal", *rebuilt_keys) + (() if state_only else ("scene_image",)),
                              max_episodes=spec.get("max_episodes"),
                              expected_image_shape=image_shape, metadata_hook=extra_keys,
-                             expected_state_dim=None if state_only else state_dim, with_frames=False)
+                             expected_state_dim=None if privileged else state_dim, with_frames=False)
         if goal_rule_name is not None and "achieved_goal" not in part.infos:
             part.infos["achieved_goal"] = achieved_goal_from_infos(goal_rule_name, part.infos)
-        if state_only:
+        if privileged:
             part.states = privileged_state(part.infos)
         if action_dim is not None and part.actions.shape[1] != int(action_dim):
             raise UserError(f"dataset {spec['dataset_id']} has {part.actions.shape[1]}-d actions, the agent "

@@ -21,7 +21,7 @@ IMAGE_SIZES = (48, 64, 84, 128)
 RENDER_SIZE = 256
 STATE_DIM = 6
 ACTION_DIM = 5
-OBS_MODES = ("image", "state")
+OBS_MODES = ("image", "state", "image_privileged")
 RENDER_MODES = ("rgb_array",)
 ENTRY_POINT = "robo_offline.world.envs:RoboOfflineEnv"
 
@@ -55,6 +55,8 @@ def task_and_spaces(task: str = "DrawerOpen", image_size: int = 48, render_mode:
         img = spaces.Box(0, 255, (size, size, 3), np.uint8)
         state = spaces.Box(np.array([-2, -2, -2, -np.pi, 0, 0], np.float32),
                            np.array([2, 2, 2, np.pi, 0.2, 1], np.float32), dtype=np.float32)
+        if obs_mode == "image_privileged":
+            state = spaces.Box(-5.0, 5.0, (PRIVILEGED_STATE_DIM,), np.float32)
         obs = {"image": img, "state": state}
     if task_obj.goal_conditioned and (obs_mode == "state" or task_obj.goal_vector):
         obs["desired_goal"] = spaces.Box(-5.0, 5.0, (PRIVILEGED_STATE_DIM,), np.float32)
@@ -85,8 +87,9 @@ class RoboOfflineEnv(gym.Env):
         image_size: side of the square camera observation in pixels: 48, 64, 84 or 128.
         render_mode: None, or "rgb_array" for `render()` at 256x256.
         start: a start configuration the task names (its card lists them); None = the task's default.
-        obs_mode: "image" (camera frame and 6-d proprio state) or "state" (24-d privileged state,
-            no camera call at all).
+        obs_mode: "image" (camera frame and 6-d proprio state), "state" (24-d privileged state,
+            no camera call at all) or "image_privileged" (the camera frame beside the 24-d privileged
+            state: train's `oracle_state`, a diagnostic).
         **task_kwargs: goal-conditioned tasks only (GoalReach: `family`, `goal_image`, `goal_vector`).
 
     Raises:
@@ -158,7 +161,8 @@ class RoboOfflineEnv(gym.Env):
             if self._with_goal:
                 obs["desired_goal"] = self.task.goal_state.copy()
             return obs
-        obs = {"image": self.world.camera_image(), "state": self.world.proprio()}
+        state = privileged_state(info) if self.obs_mode == "image_privileged" else self.world.proprio()
+        obs = {"image": self.world.camera_image(), "state": state}
         if self._with_goal:
             obs["desired_goal"] = (self.task.goal_state if self.task.goal_vector else self.task.goal_image).copy()
         return obs
