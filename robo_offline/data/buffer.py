@@ -523,7 +523,7 @@ def load_buffer(specs: Sequence[Any], device: Any = None, *, store=None, image_s
         raise UserError(f"obs_mode={obs_mode!r}; use image, state or image_privileged")
     state_only, privileged = obs_mode == "state", obs_mode != "image"
     if privileged and state_dim is not None and int(state_dim) != PRIVILEGED_STATE_DIM:
-        raise UserError(f"obs_mode=state gives {PRIVILEGED_STATE_DIM}-d states, the agent expects {state_dim}")
+        raise UserError(f"obs_mode={obs_mode} gives {PRIVILEGED_STATE_DIM}-d states, the agent expects {state_dim}")
     goal_rule_name = goal_rule if isinstance(goal_rule, str) else None
     if goal_rule_name is not None:
         goal_rule = resolve_goal_rule(goal_rule_name, device=device)
