@@ -196,6 +196,28 @@ def test_goal_reach_goal_image_and_compute_reward():
     check_env(env4.unwrapped, skip_render_check=True)
 
 
+def test_hand_camera_follows_the_hand_and_changes_nothing_else():
+    """wrist_camera: an extra `wrist_image` observation that moves with the hand (the episode is the
+    same with and without it, frame for frame), passes check_env, and is refused in state mode."""
+    with_hand = gym.make("robo_offline/GoalReach-v1", wrist_camera=True)
+    plain = gym.make("robo_offline/GoalReach-v1")
+    check_env(with_hand.unwrapped, skip_render_check=True)
+    obs, _ = with_hand.reset(seed=4)
+    ref, _ = plain.reset(seed=4)
+    assert obs["wrist_image"].shape == (48, 48, 3) and obs["wrist_image"].dtype == np.uint8
+    pictures = [obs["wrist_image"]]
+    for _ in range(3):
+        action = np.array([0.0, 1.0, -1.0, 0.0, 0.0], np.float32)
+        obs, *_ = with_hand.step(action)
+        ref, *_ = plain.step(action)
+        pictures.append(obs["wrist_image"])
+    for key in ("image", "state", "desired_goal"):
+        np.testing.assert_array_equal(obs[key], ref[key])
+    assert np.abs(pictures[-1].astype(int) - pictures[0].astype(int)).mean() > 5  # the hand moved: its view did
+    with pytest.raises(ValueError, match="wrist_camera"):
+        gym.make("robo_offline/GoalReach-v1", obs_mode="state", wrist_camera=True)
+
+
 def test_scene_pictures_show_no_arm_whatever_its_pose(monkeypatch):
     """GoalReach's goal image and its `scene_image` info are the scene without the arm: moving the arm
     changes the camera frame but not them, and the arm is drawn again in the next frame."""

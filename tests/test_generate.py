@@ -166,6 +166,24 @@ def test_play_data_goal_conditioned_batches(tmp_path):
     assert torch.equal(both.states, load_buffer([s["dataset_id"]], device="cpu", store=tmp_path, obs_mode="state").states)
 
 
+def test_hand_camera_pictures_load_beside_the_frames(tmp_path):
+    """play_wrist records the hand camera's pictures; the buffer holds them row for row with the frames
+    and serves the frame's own with `wrist=True`. Data without them says how to make them."""
+    kw = dict(episodes=2, seed=0, workers=1, store=tmp_path, progress=False, max_episode_steps=8, write_card=False)
+    s = generate_dataset("play_wrist", **kw)
+    buf = load_buffer([s["dataset_id"]], device="cpu", store=tmp_path)
+    stored = next(minari.MinariDataset(Path(s["path"]) / "data").iterate_episodes())
+    assert buf.wrist_frames.shape == buf.frames.shape == (2 * 9, 3, 48, 48)
+    assert torch.equal(buf.wrist_frames[:9], torch.from_numpy(stored.observations["wrist_image"]).permute(0, 3, 1, 2))
+    batch = buf.sample_goal_conditioned(16, torch.Generator().manual_seed(0), strategy="future", wrist=True)
+    idx = buf.sample_indices(16, torch.Generator().manual_seed(0))
+    assert torch.equal(batch["wrist_image"], buf.wrist_frames[buf.t_frame[idx]])
+    plain = load_buffer([generate_dataset("play", **kw)["dataset_id"]], device="cpu", store=tmp_path)
+    assert plain.wrist_frames is None and torch.equal(plain.frames, buf.frames)  # the same episodes
+    with pytest.raises(UserError, match="wrist_camera=true"):
+        plain.sample(4, wrist=True)
+
+
 def test_cog_data_joins_play_data_under_the_goal_reach_rule(tmp_path):
     """Named by the experiment, GoalReach's rule rebuilds achieved goals from the step infos of data
     that stores none (a DrawerGrasp prior), exactly as the play data stores them; without the name

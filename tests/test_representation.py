@@ -21,7 +21,7 @@ class FrameBuffer:
         self.image_shape, self.state_dim, self.action_dim = tuple(frames.shape[1:]), 2, 2
         self.actions = torch.as_tensor(positions / 40.0 * 2 - 1, dtype=torch.float32)
 
-    def sample(self, batch_size, generator=None, augment=None):
+    def sample(self, batch_size, generator=None, augment=None, wrist=False):
         idx = torch.randint(0, len(self.frames), (batch_size,), generator=generator)
         return {"image": self.frames[idx], "state": torch.zeros(batch_size, 2), "action": self.actions[idx]}
 
@@ -30,13 +30,29 @@ class GoalFrameBuffer(FrameBuffer):
     """goal_action's toy: the action is where the square is in the goal image, whatever the frame shows."""
 
     def sample_goal_conditioned(self, batch_size, generator=None, strategy=None, geometric_p=None, augment=None,
-                                scene=False):
+                                scene=False, wrist=False):
         idx = torch.randint(0, len(self.frames), (batch_size,), generator=generator)
         goal = torch.randint(0, len(self.frames), (batch_size,), generator=generator)
         batch = {"image": self.frames[idx], "goal_image": self.frames[goal], "state": torch.zeros(batch_size, 2),
                  "action": self.actions[goal]}
         if scene:  # the toy's frames show no arm: a frame is its own scene picture
             batch["scene_image"] = self.frames[idx]
+        return batch
+
+
+class WristFrameBuffer(FrameBuffer):
+    """The hand camera's toy: every scene frame is the same, the action is where the square is in the
+    hand camera's picture, so only a hand-camera encoder can fit it."""
+
+    def __init__(self, frames: torch.Tensor, positions: np.ndarray):
+        super().__init__(frames, positions)
+        self.wrist_frames, self.frames = frames, torch.full_like(frames, 30)
+
+    def sample(self, batch_size, generator=None, augment=None, wrist=False):
+        idx = torch.randint(0, len(self.frames), (batch_size,), generator=generator)
+        batch = {"image": self.frames[idx], "state": torch.zeros(batch_size, 2), "action": self.actions[idx]}
+        if wrist:
+            batch["wrist_image"] = self.wrist_frames[idx]
         return batch
 
 
@@ -85,6 +101,36 @@ def test_goal_action_reads_the_goal_image():
         fitted = float(head.loss(features, {**batch, "goal_features": goal_features}))
         shuffled = float(head.loss(features, {**batch, "goal_features": goal_features.roll(1, 0)}))
     assert fitted < 0.25 * shuffled, (fitted, shuffled)
+
+
+def test_wrist_features_learn_what_only_the_hand_camera_shows():
+    """wrist_features: a second conv stack reads the hand camera's picture into the action head; on
+    data whose action only the hand camera shows it fits, and shuffling its features undoes the fit.
+    It survives the checkpoint payload, and objectives without an action head refuse it."""
+    buf = blob_buffer(kind=WristFrameBuffer)
+    cfg = RepresentationConfig(objective="action", feature_dim=8, wrist_features=8, steps=150, batch_size=16,
+                               lr=3e-3, augment=False)
+    encoder, head = train_representation(buf, cfg)
+    assert encoder.wrist is not None and encoder.wrist.feature_dim == 8
+    batch = buf.sample(256, torch.Generator().manual_seed(1), wrist=True)
+    with torch.no_grad():
+        frame, wrist = encoder(batch["image"]), encoder.wrist(batch["wrist_image"])
+        fitted = float(head.loss(torch.cat([frame, wrist], 1), batch))
+        shuffled = float(head.loss(torch.cat([frame, wrist.roll(1, 0)], 1), batch))
+    assert fitted < 0.25 * shuffled, (fitted, shuffled)
+    rebuilt = encoder_from_payload(representation_payload(encoder, cfg))
+    torch.testing.assert_close(encode_frames(rebuilt.wrist, buf.wrist_frames), encode_frames(encoder.wrist, buf.wrist_frames))
+    with pytest.raises(ValueError, match="action head"):
+        make_objective(RepresentationConfig(objective="autoencoder"), FrameEncoder((3, 48, 48), 8, wrist_features=4), 2, 2)
+
+
+def test_wrist_features_need_data_with_a_hand_camera():
+    from robo_offline.errors import UserError
+
+    buf = blob_buffer()
+    buf.wrist_frames = None
+    with pytest.raises(UserError, match="wrist_camera=true"):
+        train_representation(buf, RepresentationConfig(objective="action", feature_dim=8, wrist_features=4, steps=1))
 
 
 def test_goal_scene_fits_actions_and_draws_the_scene():
@@ -173,6 +219,23 @@ def test_feature_policy_appends_the_frame_features_to_the_proprio_state():
     assert set(agent.seen) == {"state", "desired_goal"}
     np.testing.assert_array_equal(agent.seen["desired_goal"][:6], np.zeros(6))
     np.testing.assert_allclose(agent.seen["desired_goal"][6:], encode_frames(encoder, goal[None])[0].numpy(), atol=1e-6)
+
+
+def test_feature_policy_appends_the_hand_camera_features_and_goals_leave_them_zero():
+    encoder = FrameEncoder((3, 48, 48), feature_dim=8, wrist_features=4).eval()
+    agent = _StateAgent()
+    policy = FeaturePolicy(agent, encoder)
+    frames = blob_buffer(3).frames
+    obs = {"image": frames[0].permute(1, 2, 0).numpy(), "state": np.arange(6, dtype=np.float32),
+           "wrist_image": frames[1].permute(1, 2, 0).numpy(), "desired_goal": frames[2].permute(1, 2, 0).numpy()}
+    policy.act(obs)
+    assert agent.seen["state"].shape == (18,) and agent.seen["desired_goal"].shape == (18,)
+    np.testing.assert_allclose(agent.seen["state"][6:14], encode_frames(encoder, frames[:1])[0].numpy(), atol=1e-6)
+    np.testing.assert_allclose(agent.seen["state"][14:], encode_frames(encoder.wrist, frames[1:2])[0].numpy(), atol=1e-6)
+    np.testing.assert_allclose(agent.seen["desired_goal"][6:14], encode_frames(encoder, frames[2:])[0].numpy(), atol=1e-6)
+    assert not agent.seen["desired_goal"][:6].any() and not agent.seen["desired_goal"][14:].any()
+    with pytest.raises(ValueError, match="wrist_camera=true"):
+        policy.act({k: v for k, v in obs.items() if k != "wrist_image"})
 
 
 def test_standardized_features_act_on_what_the_buffer_trained_on():

@@ -367,6 +367,31 @@ def test_oracle_goal_trains_on_frames_and_evaluates_from_the_camera(store, tmp_p
     assert bad.returncode == 1 and "use obs=features" in bad.stderr
 
 
+def test_hand_camera_features_train_and_evaluate(store, tmp_path):
+    """goal_reach_wrist_features: pretrain a frame + hand-camera encoder on play_wrist data, train on
+    [proprio, frame features, hand-camera features], and evaluate in an env that observes the hand
+    camera. That encoder on data without hand-camera pictures is refused with the fix."""
+    tiny = "experiment.datasets=[{recipe:play_wrist,episodes:3,weight:1.0,reward:none}]"
+    rep, run = tmp_path / "rep", tmp_path / "wrist"
+    cli(store, "pretrain", "experiment=goal_reach_wrist_features", tiny, "experiment.data_workers=1",
+        "representation.objective=goal_action", "representation.steps=2", "representation.batch_size=8",
+        "representation.feature_dim=8", "representation.wrist_features=4", f"hydra.run.dir={rep}")
+    probe = json.loads((rep / "probe.json").read_text())
+    assert "probe_r2_frame_features_only" in probe
+    cli(store, "train", "experiment=goal_reach_wrist_features", tiny, "experiment.data_workers=1", "agent=gcbc",
+        f"representation={rep / 'encoder.pt'}", "feature_components=null", "agent.actor_hidden=[16]",
+        "batch_size=8", "steps=2", "log_every=1", "eval_every=2", "eval_episodes=3", f"hydra.run.dir={run}")
+    assert read_rows(run / "metrics.csv")[-1]["eval/success_rate"] != ""
+    from robo_offline.checkpoint import load_checkpoint
+
+    payload = load_checkpoint(run / "checkpoints" / "last.pt")
+    assert payload["env_kwargs"]["wrist_camera"] and payload["state_dim"] == 6 + 8 + 4
+    bad = cli(store, "train", "experiment=goal_reach_features", TINY_PLAY, "experiment.data_workers=1",
+              f"representation={rep / 'encoder.pt'}", "feature_components=null", "steps=1",
+              f"hydra.run.dir={tmp_path / 'bad'}", check=False)
+    assert bad.returncode == 1 and "reads a hand camera, the data has none" in bad.stderr
+
+
 def test_evaluation_goals_are_states_the_play_data_never_visited(store, monkeypatch):
     """Goals come from the env's own draws at the evaluation seeds, disjoint from the data's."""
     import gymnasium as gym

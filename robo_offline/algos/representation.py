@@ -7,7 +7,9 @@ convolutional auto-encoder whose bottleneck must hold what the frame shows (`aut
 head that predicts the data's action from the features and the proprio state (`action`), the
 same with the features of a hindsight goal image beside them (`goal_action`: the goal agents'
 goals, so that a goal picture's features say where the scene should end up), or that plus
-drawing the scene without the arm from both (`goal_scene`). It is
+drawing the scene without the arm from both (`goal_scene`). With `wrist_features`, a second conv
+stack reads the hand camera's picture (data recorded with the env's `wrist_camera`) and its
+features sit beside the frame's in the objective's head and in the agents' input. It is
 then frozen, the features of every frame in the buffer are computed once, and the agents train on
 `[proprio state, image features]` as on a state vector, at MLP speed. At evaluation the same
 frozen encoder turns each camera frame into features (`FeaturePolicy`), so a checkpoint holds the
@@ -25,6 +27,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from robo_offline.errors import UserError
 from robo_offline.nets.encoders import ConvEncoder, image_to_float
 from robo_offline.nets.obs import obs_to_batch
 from robo_offline.world.privileged_state import GOAL_SCENE_COLUMNS
@@ -44,6 +47,8 @@ class RepresentationConfig:
     bottleneck: str = "linear"      # "linear" (Linear-LayerNorm-tanh) | "keypoints" (spatial softmax: positions)
                                     # | "none" (the flattened conv maps)
     feature_dim: int = 64     # bottleneck size: what the agents see besides the 6-d proprio state
+    wrist_features: int = 0   # > 0: also encode the hand camera's picture into this many features (linear
+                              # bottleneck; objectives action and goal_action); 0: no hand camera
     steps: int = 6000         # gradient steps
     batch_size: int = 64
     lr: float = 1e-3
@@ -61,9 +66,13 @@ class FrameEncoder(nn.Module):
       (where the gripper, handle and object are), which the agents' MLPs can subtract.
     - `none`: the conv maps themselves, flattened (16 x 12 x 12 = 2304 at 48x48; `feature_dim` is
       ignored): nothing is squeezed out, at the cost of wider agent inputs.
+
+    `wrist_features` > 0: `self.wrist` is a second encoder of this kind (linear bottleneck, that
+    many features) for the hand camera's picture, saved and loaded with this one; else None.
     """
 
-    def __init__(self, image_shape: tuple[int, int, int], feature_dim: int, bottleneck: str = "linear"):
+    def __init__(self, image_shape: tuple[int, int, int], feature_dim: int, bottleneck: str = "linear",
+                 wrist_features: int = 0):
         super().__init__()
         if bottleneck not in BOTTLENECKS:
             raise ValueError(f"representation bottleneck {bottleneck!r}; choose one of {BOTTLENECKS}")
@@ -78,6 +87,8 @@ class FrameEncoder(nn.Module):
             self.bottleneck = nn.Conv2d(16, feature_dim // 2, 1)  # one map per keypoint
         else:
             self.bottleneck, self.feature_dim = nn.Identity(), self.convs.feature_dim
+        self.wrist = FrameEncoder(image_shape, wrist_features, "linear") if wrist_features else None
+        self.wrist_dim = int(wrist_features)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         if self.kind != "keypoints":
@@ -151,10 +162,11 @@ class GoalActionHead(ActionHead):
 
     needs_goal = True
 
-    def __init__(self, feature_dim: int, state_dim: int, action_dim: int, hidden: int = 256):
-        super().__init__(2 * feature_dim, state_dim, action_dim, hidden)
+    def __init__(self, feature_dim: int, state_dim: int, action_dim: int, hidden: int = 256, wrist_dim: int = 0):
+        super().__init__(2 * feature_dim + wrist_dim, state_dim, action_dim, hidden)
 
     def loss(self, features: torch.Tensor, batch: dict) -> torch.Tensor:
+        """`features`: the frame's, then the hand camera's where there is one."""
         return super().loss(torch.cat([features, batch["goal_features"]], dim=1), batch)
 
 
@@ -187,12 +199,16 @@ class GoalSceneHead(nn.Module):
 def make_objective(cfg: "RepresentationConfig", encoder: FrameEncoder, state_dim: int, action_dim: int) -> nn.Module:
     if cfg.objective not in OBJECTIVES:
         raise ValueError(f"representation objective {cfg.objective!r}; choose one of {OBJECTIVES}")
+    if encoder.wrist is not None and cfg.objective not in ("action", "goal_action"):
+        raise ValueError(f"wrist_features: the hand camera's features feed an action head; objective "
+                         f"{cfg.objective!r} has none (use action or goal_action)")
     if cfg.objective == "autoencoder":
         return FrameDecoder(encoder.image_shape, encoder.feature_dim)
     if cfg.objective == "goal_scene":
         return GoalSceneHead(encoder.image_shape, encoder.feature_dim, state_dim, action_dim, cfg.scene_weight)
-    head = GoalActionHead if cfg.objective == "goal_action" else ActionHead
-    return head(encoder.feature_dim, state_dim, action_dim)
+    if cfg.objective == "goal_action":
+        return GoalActionHead(encoder.feature_dim, state_dim, action_dim, wrist_dim=encoder.wrist_dim)
+    return ActionHead(encoder.feature_dim + encoder.wrist_dim, state_dim, action_dim)
 
 
 def train_representation(buffer, cfg: RepresentationConfig, on_step=None) -> tuple[FrameEncoder, nn.Module]:
@@ -200,19 +216,25 @@ def train_representation(buffer, cfg: RepresentationConfig, on_step=None) -> tup
     the encoder in eval mode. `on_step(step, loss tensor)` after each step."""
     gen = torch.Generator(device=buffer.device).manual_seed(cfg.seed)
     torch.manual_seed(cfg.seed)
-    encoder = FrameEncoder(buffer.image_shape, cfg.feature_dim, cfg.bottleneck).to(buffer.device)
+    encoder = FrameEncoder(buffer.image_shape, cfg.feature_dim, cfg.bottleneck, cfg.wrist_features).to(buffer.device)
     objective = make_objective(cfg, encoder, buffer.state_dim, buffer.action_dim).to(buffer.device)
+    wrist = encoder.wrist is not None
+    if wrist and getattr(buffer, "wrist_frames", None) is None:
+        raise UserError("representation.wrist_features needs data with hand-camera pictures: generate it "
+                        "with `+dataset.env_kwargs.wrist_camera=true`")
     opt = torch.optim.Adam([*encoder.parameters(), *objective.parameters()], lr=cfg.lr)
     needs_goal = getattr(objective, "needs_goal", False)
     for step in range(1, cfg.steps + 1):
         if needs_goal:  # one encoder pass over frames and goal images together
             batch = buffer.sample_goal_conditioned(cfg.batch_size, generator=gen, strategy="geometric",
                                                    geometric_p=1.0 / cfg.goal_offset_mean, augment=cfg.augment,
-                                                   scene=getattr(objective, "needs_scene", False))
+                                                   scene=getattr(objective, "needs_scene", False), wrist=wrist)
             features, batch["goal_features"] = encoder(torch.cat([batch["image"], batch["goal_image"]])).chunk(2)
         else:
-            batch = buffer.sample(cfg.batch_size, generator=gen, augment=cfg.augment)
+            batch = buffer.sample(cfg.batch_size, generator=gen, augment=cfg.augment, wrist=wrist)
             features = encoder(batch["image"])
+        if wrist:
+            features = torch.cat([features, encoder.wrist(batch["wrist_image"])], dim=1)
         loss = objective.loss(features, batch)
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -277,7 +299,7 @@ def representation_payload(encoder: FrameEncoder, cfg: RepresentationConfig) -> 
 
 def encoder_from_payload(payload: dict, device: torch.device | str = "cpu") -> FrameEncoder:
     cfg = RepresentationConfig(**payload["config"])
-    encoder = FrameEncoder(tuple(payload["image_shape"]), cfg.feature_dim, cfg.bottleneck)
+    encoder = FrameEncoder(tuple(payload["image_shape"]), cfg.feature_dim, cfg.bottleneck, cfg.wrist_features)
     try:
         encoder.load_state_dict(payload["encoder"])
     except RuntimeError as err:
@@ -317,15 +339,26 @@ class FeaturePolicy:
         """The features the buffer holds for these frames: the encoder's, projected when trained so."""
         return project_features(self.encoder(image).float(), self.projection)
 
+    def wrist_features(self, batch: dict) -> torch.Tensor:
+        """The hand camera's features ((1, 0) without a hand camera), as the buffer appended them."""
+        if self.encoder.wrist is None:
+            return batch["state"][:, :0]
+        if "wrist_image" not in batch:
+            raise ValueError("this policy reads the hand camera: make the env with wrist_camera=true")
+        return self.encoder.wrist(batch["wrist_image"]).float()
+
     @torch.no_grad()
     def features_obs(self, obs: dict) -> dict:
-        """The observation the wrapped agent was trained on: {state: [proprio, features], goal}."""
+        """The observation the wrapped agent was trained on: {state: [proprio, features, wrist
+        features], goal}."""
         batch = obs_to_batch(obs, self.device, self.encoder.image_shape)
-        state = self.scaled(torch.cat([batch["state"], self.frame_features(batch["image"])], dim=1))
+        wrist = self.wrist_features(batch)
+        state = self.scaled(torch.cat([batch["state"], self.frame_features(batch["image"]), wrist], dim=1))
         features_obs = {"state": state[0].cpu().numpy()}
         if "goal_image" in batch:
-            goal = self.scaled(torch.cat([batch["state"], self.frame_features(batch["goal_image"])], dim=1))
-            goal[:, :batch["state"].shape[1]] = 0.0  # the buffer's goal_state_mask
+            goal = self.scaled(torch.cat([batch["state"], self.frame_features(batch["goal_image"]), wrist], dim=1))
+            goal[:, :batch["state"].shape[1]] = 0.0  # the buffer's goal_state_mask: the scene columns only
+            goal[:, goal.shape[1] - wrist.shape[1]:] = 0.0
             features_obs["desired_goal"] = goal[0].cpu().numpy()
         elif "goal_state" in batch:
             features_obs["desired_goal"] = self.oracle_goal_vector(batch["goal_state"], state.shape[1],

@@ -7,8 +7,7 @@ datasets (rewards are never read), then writes into Hydra's run directory
 reconstructions below) and `probe.json` (how much of the
 simulator's privileged state a linear map recovers from the features on held-out episodes: a
 diagnostic, not a training signal; with goal frames in the data, also how much of the scene the
-goal images' features alone place).
-"""
+goal images' features alone place; with a hand camera, the frame's features alone beside it)."""
 from __future__ import annotations
 
 import csv
@@ -122,6 +121,10 @@ def run(cfg: DictConfig) -> None:
         picture = reconstruction_picture(encoder, objective, frames, out / "reconstructions.png")
 
     features = encode_frames(encoder, frames).cpu().numpy()
+    frame_only = None
+    if encoder.wrist is not None:  # the probe reads what the agents will: the frame's and the hand camera's features
+        frame_only = features
+        features = np.concatenate([features, encode_frames(encoder.wrist, buffer.wrist_frames).cpu().numpy()], 1)
     specs = [{"dataset_id": d.dataset_id, "reward": "zero"} for d in buffer.datasets]
     privileged = load_buffer(specs, device="cpu", obs_mode="state").states.numpy()
     episode_of_frame = np.repeat(np.arange(buffer.num_episodes), buffer.ep_frames.cpu().numpy())
@@ -130,6 +133,9 @@ def run(cfg: DictConfig) -> None:
               "final_loss": rows[-1]["loss"],
               "probe_r2_held_out_episodes": probe_report(features, buffer.states.cpu().numpy(), privileged,
                                                          episode_of_frame)}
+    if frame_only is not None:
+        report["probe_r2_frame_features_only"] = probe_report(frame_only, buffer.states.cpu().numpy(), privileged,
+                                                              episode_of_frame)
     if buffer.goal_frames is not None:  # what a goal tells the agents: the scene picture's features alone
         goal_features = encode_frames(encoder, buffer.goal_frames).cpu().numpy()
         report["goal_image_probe_r2_held_out_episodes"] = goal_probe_report(goal_features, privileged,

@@ -129,7 +129,14 @@ def load_representation(path: str, buffer, device: torch.device, standardize: bo
     goal_features = None
     if buffer.goal_frames is not None:  # goals show the scene without the arm: their own features
         goal_features = project_features(encode_frames(encoder, buffer.goal_frames), payload.get("projection"))
-    buffer.replace_frames_with_features(features, goal_features)
+    wrist_features = None
+    if encoder.wrist is not None:  # the hand camera's features, after the frame's
+        if buffer.wrist_frames is None:
+            raise UserError(f"encoder {path} reads a hand camera, the data has none; generate it with "
+                            "`+dataset.env_kwargs.wrist_camera=true` (and train with experiment.env_kwargs.wrist_camera=true)")
+        wrist_features = encode_frames(encoder.wrist, buffer.wrist_frames)
+        print(f"obs=features: {wrist_features.shape[1]} hand-camera features per frame")
+    buffer.replace_frames_with_features(features, goal_features, wrist_features)
     if standardize:
         mean, std = buffer.standardize_states()
         payload = {**payload, "standardize": {"mean": mean.cpu(), "std": std.cpu()}}

@@ -6,6 +6,8 @@ Storage (all torch tensors on `device`):
                                 needs one small staging chunk of host memory beyond the buffer)
   goal_frames (F, 3, H, W) uint8  or None: each frame's scene without the arm (info `scene_image`,
                                 the play data), what that frame shows when it serves as a goal
+  wrist_frames (F, 3, H, W) uint8 or None: each frame's hand-camera picture (observation
+                                `wrist_image`, data recorded with the env's wrist_camera=True)
   states   (F, S) float32
   actions  (N, A) float32, rewards (N,), terminated (N,)   one row per transition
   t_frame  (N,) int64           frame index of the transition's observation; next obs = t_frame + 1
@@ -145,6 +147,14 @@ class ReplayBuffer:
                 for start, chunk in iter_frames(part):
                     _put_frames(self.frames, row + start, chunk)
                 row += len(part.actions) + len(part.ep_steps)
+        self.wrist_frames = None  # every dataset must have them: a batch mixes datasets
+        if images and all(p.has_wrist_frames for p in parts):
+            self.wrist_frames = torch.empty_like(self.frames)
+            row = 0
+            for part in parts:
+                for start, chunk in iter_frames(part, key="wrist_image"):
+                    _put_frames(self.wrist_frames, row + start, chunk)
+                row += len(part.actions) + len(part.ep_steps)
         self.goal_frames = None
         if images and all(x is not None for x in scenes):
             self.goal_frames = torch.empty_like(self.frames)
@@ -189,11 +199,14 @@ class ReplayBuffer:
         self._goal_frames_flat = self._frames_flat if self.goal_frames is None else \
             self.goal_frames.view(self.frames.shape[0], -1)
 
-    def replace_frames_with_features(self, features: torch.Tensor, goal_features: torch.Tensor | None = None) -> None:
+    def replace_frames_with_features(self, features: torch.Tensor, goal_features: torch.Tensor | None = None,
+                                     wrist_features: torch.Tensor | None = None) -> None:
         """obs=features: append per-frame features (F, D) to the per-frame state and drop the frames,
         so the buffer serves state batches of `[proprio, features]` (robo_offline.algos.representation).
         `goal_features` (F, D): the features of `goal_frames`, which goals then carry instead; required
-        when the buffer has goal frames."""
+        when the buffer has goal frames. `wrist_features` (F, W): the hand camera's, appended after
+        the frame's as `[proprio, features, wrist features]`; a goal leaves them zero (a goal picture
+        shows the scene, not the hand)."""
         if self.frames is None or features.shape[0] != self.frames.shape[0]:
             have = None if self.frames is None else self.frames.shape[0]
             raise ValueError(f"need one feature row per frame ({have} frames), got {tuple(features.shape)}")
@@ -202,15 +215,19 @@ class ReplayBuffer:
             raise ValueError(f"need goal features {tuple(features.shape)} exactly when the buffer holds goal "
                              f"frames ({self.goal_frames is not None}), got "
                              f"{None if goal_features is None else tuple(goal_features.shape)}")
+        if wrist_features is not None and wrist_features.shape[0] != features.shape[0]:
+            raise ValueError(f"need one wrist feature row per frame ({features.shape[0]}), got {tuple(wrist_features.shape)}")
         proprio_dim = self.states.shape[1]
-        self.states = torch.cat([self.states, features.to(self.states)], dim=1)
+        wrist = features[:, :0] if wrist_features is None else wrist_features.to(features)
+        self.states = torch.cat([self.states, features.to(self.states), wrist.to(self.states)], dim=1)
         # a goal is what a goal image shows: its features, not the robot's proprio state at the goal
-        self.goal_state_mask = torch.cat([torch.zeros(proprio_dim), torch.ones(features.shape[1])]).to(self.states)
+        self.goal_state_mask = torch.cat([torch.zeros(proprio_dim), torch.ones(features.shape[1]),
+                                          torch.zeros(wrist.shape[1])]).to(self.states)
         if goal_features is not None:
             self.goal_states = torch.cat([torch.zeros_like(self.states[:, :proprio_dim]),
-                                          goal_features.to(self.states)], dim=1)
+                                          goal_features.to(self.states), torch.zeros_like(wrist).to(self.states)], dim=1)
         self.frames = self._frames_flat = self._image_shape = None
-        self.goal_frames = self._goal_frames_flat = None
+        self.goal_frames = self._goal_frames_flat = self.wrist_frames = None
 
     def replace_goals_with_achieved_goals(self, eps: float = 1e-3) -> tuple[torch.Tensor, torch.Tensor]:
         """obs=features, train's `oracle_goal` (a diagnostic): every goal becomes its frame's achieved
@@ -219,7 +236,7 @@ class ReplayBuffer:
         (mean, std), which acting applies to the env's goal vector."""
         if self.goal_state_mask is None or self.achieved_goal is None:
             raise UserError("oracle goals need obs=features and data that records achieved goals (GoalReach play data)")
-        proprio_dim = int((self.goal_state_mask == 0).sum())
+        proprio_dim = int(torch.nonzero(self.goal_state_mask)[0])  # the first scene column
         mean, std = self.achieved_goal.mean(0), self.achieved_goal.std(0).clamp_min(eps)
         goal_dim = self.achieved_goal.shape[1]
         self.goal_states = torch.zeros_like(self.states)
@@ -267,7 +284,7 @@ class ReplayBuffer:
         return [d.dataset_id for d in self.datasets]
 
     def nbytes(self) -> int:
-        tensors = [t for t in [self.frames, self.goal_frames, self.goal_states] if t is not None] + [self.states, self.actions, self.rewards, self.terminated, self.t_frame,
+        tensors = [t for t in [self.frames, self.goal_frames, self.wrist_frames, self.goal_states] if t is not None] + [self.states, self.actions, self.rewards, self.terminated, self.t_frame,
                    self.t_ep, self.t_last]
         return sum(t.numel() * t.element_size() for t in tensors)
 
@@ -311,21 +328,36 @@ class ReplayBuffer:
         on the flat (F, 3*H*W) view: on CPU 5-20x faster than `frames[f]` or a 4-D index_select."""
         return (self._goal_frames_flat if goal else self._frames_flat).index_select(0, f).view(-1, *self._image_shape)
 
+    def wrist_frames_at(self, f: torch.Tensor) -> torch.Tensor:
+        """uint8 (B, 3, H, W) hand-camera pictures at frame indices f."""
+        if self.wrist_frames is None:
+            raise UserError("the data has no hand-camera pictures: generate it with "
+                            "`+dataset.env_kwargs.wrist_camera=true` (every dataset of the buffer)")
+        return self.wrist_frames.view(self.wrist_frames.shape[0], -1).index_select(0, f).view(-1, *self._image_shape)
+
     def sample(self, batch_size: int, generator: torch.Generator | None = None,
-               augment: bool | None = None) -> dict[str, torch.Tensor]:
-        """A batch in the docs/interfaces.md format (uint8 (B,3,H,W) images, float32 rest)."""
-        batch = self._gather(self.sample_indices(batch_size, generator))
+               augment: bool | None = None, wrist: bool = False) -> dict[str, torch.Tensor]:
+        """A batch in the docs/interfaces.md format (uint8 (B,3,H,W) images, float32 rest); `wrist`:
+        with the observations' hand-camera pictures (`wrist_image`)."""
+        idx = self.sample_indices(batch_size, generator)
+        batch = self._gather(idx)
+        if wrist:
+            batch["wrist_image"] = self.wrist_frames_at(self.t_frame.index_select(0, idx))
         if (self.augment if augment is None else augment) and self.frames is not None:
             self._augment(batch, ["image", "next_image"], generator)
+            if wrist:
+                self._augment(batch, ["wrist_image"], generator)
         return batch
 
     def sample_goal_conditioned(self, batch_size: int, generator: torch.Generator | None = None, *,
                                 strategy: str | dict[str, float] = "future", geometric_p: float = 0.2,
-                                augment: bool | None = None, scene: bool = False) -> dict[str, torch.Tensor]:
+                                augment: bool | None = None, scene: bool = False,
+                                wrist: bool = False) -> dict[str, torch.Tensor]:
         """A batch with the goal (`goal_state` (B, S), and `goal_image` when the buffer holds
         frames), hindsight rewards, `goal_other_episode` and `goal_offset` (B,) (see the module docstring).
         `scene`: also `scene_image`, the goal picture of the transition's own frame (the scene without
-        the arm where the data recorded one, else the frame), shifted as the frame is.
+        the arm where the data recorded one, else the frame), shifted as the frame is. `wrist`: also
+        `wrist_image`, the frame's hand-camera picture (shifted on its own: another camera).
 
         `strategy`: `future` | `geometric` | `random` | `final`, or a dict of fractions per strategy, e.g.
         `{"future": 0.7, "random": 0.3}` (fixed counts per batch). `geometric_p`: success
@@ -348,8 +380,12 @@ class ReplayBuffer:
         batch["goal_image"] = self.frames_at(g, goal=True)
         if scene:
             batch["scene_image"] = self.frames_at(f, goal=True)
+        if wrist:
+            batch["wrist_image"] = self.wrist_frames_at(f)
         if self.augment if augment is None else augment:
             self._augment(batch, ["image", "next_image", "goal_image"] + (["scene_image"] if scene else []), generator)
+            if wrist:
+                self._augment(batch, ["wrist_image"], generator)
         return batch
 
     def sample_goal_indices(self, batch_size: int, generator: torch.Generator | None = None, *,

@@ -41,6 +41,7 @@ class EpisodeArrays:
     infos: dict = field(default_factory=dict)
     metadata: dict = field(default_factory=dict)
     image_shape: tuple = ()  # (H, W, 3) of the dataset's frames, also when they were not read
+    has_wrist_frames: bool = False  # the observations hold `wrist_image` too (env wrist_camera=True)
 
     @property
     def ep_frame_start(self) -> np.ndarray:
@@ -198,7 +199,7 @@ def read_episodes(dataset_id: str, store=None, *, info_keys=(), optional_info_ke
                 f"{hint}" + (", or load it with reward: none" if name == "rewards" else "")
             )
     part = EpisodeArrays(dataset_id, data, None, states, actions, rewards, terms, ep_steps, infos, metadata,
-                         image_shape)
+                         image_shape, "wrist_image" in obs_space.spaces)
     if with_frames:
         frames = np.empty((nf, *image_shape), dtype=np.uint8)
         for row, chunk in iter_frames(part):
@@ -207,12 +208,14 @@ def read_episodes(dataset_id: str, store=None, *, info_keys=(), optional_info_ke
     return part
 
 
-def iter_frames(part: EpisodeArrays, chunk_bytes: int = FRAME_CHUNK_BYTES) -> Iterator[tuple[int, np.ndarray]]:
-    """The frames of `part` (read by `read_episodes`) as (first frame row, uint8 (n, H, W, 3)) chunks of
+def iter_frames(part: EpisodeArrays, chunk_bytes: int = FRAME_CHUNK_BYTES,
+                key: str = "image") -> Iterator[tuple[int, np.ndarray]]:
+    """The frames of `part` (read by `read_episodes`; `key`: the observation's camera, `image` or the
+    hand camera's `wrist_image`) as (first frame row, uint8 (n, H, W, 3)) chunks of
     whole episodes, about min(`chunk_bytes`, 1/32 of the frames) each: a caller fills its own storage
     chunk by chunk, so a load needs one chunk of host memory beyond it. Chunks are views of one reused staging array (from the
     file), or of `part.frames` when those were read: copy each before asking for the next."""
-    if part.frames is not None:
+    if part.frames is not None and key == "image":
         yield 0, part.frames
         return
     import h5py
@@ -221,7 +224,7 @@ def iter_frames(part: EpisodeArrays, chunk_bytes: int = FRAME_CHUNK_BYTES) -> It
     total = int(frames_per_ep.sum())
     rows = max(int(frames_per_ep.max()), min(chunk_bytes // int(np.prod(part.image_shape)), total // 32))
     stage = np.empty((rows, *part.image_shape), dtype=np.uint8)
-    decoded = _decoded_jpeg_frames(part) if part.metadata.get("jpeg_encoding", True) else None
+    decoded = _decoded_jpeg_frames(part, key) if part.metadata.get("jpeg_encoding", True) else None
     path = part.path / "main_data.hdf5"
     with _reading(part.dataset_id, path, _regen_hint(part.dataset_id, part.metadata)), h5py.File(path, "r") as f:
         start = filled = 0
@@ -230,23 +233,23 @@ def iter_frames(part: EpisodeArrays, chunk_bytes: int = FRAME_CHUNK_BYTES) -> It
                 yield start, stage[:filled]
                 start, filled = start + filled, 0
             if decoded is None:  # raw uint8 (ours, or any jpeg_encoding=False file): straight into the stage
-                _read_into(f[f"episode_{e}/observations/image"], stage, filled, n, part.dataset_id, e,
-                           "observations/image")
+                _read_into(f[f"episode_{e}/observations/{key}"], stage, filled, n, part.dataset_id, e,
+                           f"observations/{key}")
             else:
                 images = next(decoded)
-                _check_len(images, n, part.dataset_id, e, "observations/image")
+                _check_len(images, n, part.dataset_id, e, f"observations/{key}")
                 stage[filled:filled + n] = images
             filled += n
         yield start, stage[:filled]
 
 
-def _decoded_jpeg_frames(part: EpisodeArrays) -> Iterator[np.ndarray]:
+def _decoded_jpeg_frames(part: EpisodeArrays, key: str = "image") -> Iterator[np.ndarray]:
     """Per episode, the frames of a dataset written with Minari's default JPEG encoding (a foreign
     one: writer.py stores raw uint8), decoded by Minari's public dataset API as Minari decodes them."""
     from minari import MinariDataset
 
     for episode in MinariDataset(part.path).iterate_episodes(range(len(part.ep_steps))):
-        yield episode.observations["image"]
+        yield episode.observations[key]
 
 
 @contextmanager

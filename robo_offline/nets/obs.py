@@ -9,7 +9,8 @@ def obs_to_batch(obs: dict, device: torch.device | str, image_shape: tuple[int, 
                  state_dim: int | None = None) -> dict[str, torch.Tensor]:
     """{"image": (H, W, 3) uint8, "state": (S,) float} -> {"image": (1, 3, H, W) uint8, "state": (1, S) float32}.
 
-    A goal image (`desired_goal`, HWC) becomes `goal_image` the same way; a goal vector
+    A goal image (`desired_goal`, HWC) becomes `goal_image` the same way, a hand-camera picture
+    (`wrist_image`) keeps its name; a goal vector
     (`desired_goal`, 1-D, obs_mode=state) becomes `goal_state` (1, G). Shapes are checked against
     the agent's `image_shape` / `state_dim` when given, with a message that names both.
     """
@@ -20,7 +21,7 @@ def obs_to_batch(obs: dict, device: torch.device | str, image_shape: tuple[int, 
     out: dict[str, torch.Tensor] = {}
     for key, value in obs.items():
         arr = np.asarray(value)
-        if key in ("image", "desired_goal") and arr.ndim == 3:
+        if key in ("image", "wrist_image", "desired_goal") and arr.ndim == 3:
             if arr.dtype != np.uint8:
                 raise ValueError(f"observation {key!r} must be uint8, got {arr.dtype}")
             if image_shape is not None and (arr.shape[2], arr.shape[0], arr.shape[1]) != tuple(image_shape):

@@ -27,7 +27,7 @@ ENTRY_POINT = "robo_offline.world.envs:RoboOfflineEnv"
 
 
 def task_and_spaces(task: str = "DrawerOpen", image_size: int = 48, render_mode: str | None = None,
-                    start: str | None = None, obs_mode: str = "image",
+                    start: str | None = None, obs_mode: str = "image", wrist_camera: bool = False,
                     **task_kwargs) -> tuple[Task, spaces.Dict, spaces.Box]:
     """Check RoboOfflineEnv's arguments and build its task, observation and action spaces: all of
     the env but the simulator, so that `env_spaces` works where pybullet is not installed."""
@@ -40,6 +40,10 @@ def task_and_spaces(task: str = "DrawerOpen", image_size: int = 48, render_mode:
         raise ValueError(f"render_mode must be None or 'rgb_array', got {render_mode!r}")
     if obs_mode not in OBS_MODES:
         raise ValueError(f"obs_mode must be one of {list(OBS_MODES)}, got {obs_mode!r}")
+    if not isinstance(wrist_camera, (bool, np.bool_)):
+        raise ValueError(f"wrist_camera must be true or false, got {wrist_camera!r}")
+    if wrist_camera and obs_mode == "state":
+        raise ValueError("wrist_camera adds a picture to the camera observations: obs_mode='state' has none")
     task_cls = TASKS[task]
     if task_kwargs and not task_cls.goal_conditioned:
         raise TypeError(f"{task_cls.name} takes no extra arguments {sorted(task_kwargs)}")
@@ -58,6 +62,8 @@ def task_and_spaces(task: str = "DrawerOpen", image_size: int = 48, render_mode:
         if obs_mode == "image_privileged":
             state = spaces.Box(-5.0, 5.0, (PRIVILEGED_STATE_DIM,), np.float32)
         obs = {"image": img, "state": state}
+        if wrist_camera:
+            obs["wrist_image"] = spaces.Box(0, 255, (size, size, 3), np.uint8)
     if task_obj.goal_conditioned and (obs_mode == "state" or task_obj.goal_vector):
         obs["desired_goal"] = spaces.Box(-5.0, 5.0, (PRIVILEGED_STATE_DIM,), np.float32)
     elif task_obj.goal_conditioned and task_obj.want_goal_image:
@@ -90,6 +96,8 @@ class RoboOfflineEnv(gym.Env):
         obs_mode: "image" (camera frame and 6-d proprio state), "state" (24-d privileged state,
             no camera call at all) or "image_privileged" (the camera frame beside the 24-d privileged
             state: train's `oracle_state`, a diagnostic).
+        wrist_camera: also observe `wrist_image`, the hand camera's picture at `image_size` (camera
+            observations only): the grasp seen up close.
         **task_kwargs: goal-conditioned tasks only (GoalReach: `family`, `goal_image`, `goal_vector`).
 
     Raises:
@@ -100,9 +108,10 @@ class RoboOfflineEnv(gym.Env):
     metadata = {"render_modes": list(RENDER_MODES), "render_fps": 25}
 
     def __init__(self, task: str = "DrawerOpen", image_size: int = 48, render_mode: str | None = None,
-                 start: str | None = None, obs_mode: str = "image", **task_kwargs):
+                 start: str | None = None, obs_mode: str = "image", wrist_camera: bool = False, **task_kwargs):
         self.task, self.observation_space, self.action_space = task_and_spaces(
-            task, image_size, render_mode, start, obs_mode, **task_kwargs)
+            task, image_size, render_mode, start, obs_mode, wrist_camera, **task_kwargs)
+        self.wrist_camera = bool(wrist_camera)
         self.image_size = int(image_size)
         self.render_mode = render_mode
         self.horizon = self.task.horizon
@@ -163,6 +172,8 @@ class RoboOfflineEnv(gym.Env):
             return obs
         state = privileged_state(info) if self.obs_mode == "image_privileged" else self.world.proprio()
         obs = {"image": self.world.camera_image(), "state": state}
+        if self.wrist_camera:
+            obs["wrist_image"] = self.world.wrist_image()
         if self._with_goal:
             obs["desired_goal"] = (self.task.goal_state if self.task.goal_vector else self.task.goal_image).copy()
         return obs

@@ -108,3 +108,16 @@ CAMERA_WIDE = Camera(eye=(1.0, -0.6, 0.85), target=(0.47, -0.02, 0.07), fov=44.0
 # inside is not hidden by its front. The object in the open top drawer covers ~24 pixels at 48x48
 # (5 with CAMERA_WIDE); found by maximising its projected size with those regions kept in view.
 CAMERA_DRAWER = Camera(eye=(0.815, -0.178, 0.755), target=(0.512, 0.015, 0.073), fov=40.0)
+
+
+class WristCamera(NamedTuple):
+    """A camera mounted on the hand (the env's `wrist_camera`), placed in the gripper's frame."""
+    up: float          # metres above the tcp
+    back: float        # metres behind the tcp, towards the arm, along the gripper's heading
+    look_below: float  # it looks at the point this far below the tcp (between the fingertips)
+    fov: float         # vertical field of view, degrees
+
+
+# Behind and above the fingers, looking past them: a held object fills the space between the
+# fingertips, a missed one lies below them, and before a grasp the object or handle is in view.
+WRIST_CAMERA = WristCamera(up=0.07, back=0.07, look_below=0.03, fov=70.0)

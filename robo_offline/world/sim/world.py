@@ -156,6 +156,7 @@ class World:
         self.gripper_closed = False
         self._view = p.computeViewMatrix(camera.eye, camera.target, (0, 0, 1), physicsClientId=cid)
         self._proj = p.computeProjectionMatrixFOV(camera.fov, 1.0, 0.1, 4.0, physicsClientId=cid)
+        self._wrist_proj = p.computeProjectionMatrixFOV(L.WRIST_CAMERA.fov, 1.0, 0.01, 1.0, physicsClientId=cid)
         self._ee = self.target_pos.copy()
         self._q = np.zeros(7)
         self._pose_cache: dict = {}
@@ -369,6 +370,20 @@ class World:
         finally:
             if not robot:
                 self._colour_robot(alpha=None)
+        return np.ascontiguousarray(np.asarray(img, dtype=np.uint8).reshape(size, size, 4)[:, :, :3])
+
+    def wrist_image(self, size: int | None = None) -> np.ndarray:
+        """The hand camera's RGB picture, (size, size, 3) uint8 (L.WRIST_CAMERA): what the scene
+        camera shows of a grasp in 2-3 pixels (is the object between the fingers?) fills this view.
+        It turns with the hand (the gripper's heading before the half-turn symmetry is folded out)."""
+        size = self.image_size if size is None else size
+        cam, heading = L.WRIST_CAMERA, self._q[0] - self._q[4]
+        forward = np.array([np.cos(heading), np.sin(heading), 0.0])
+        eye = self._ee + np.array([0.0, 0.0, cam.up]) - cam.back * forward
+        target = self._ee - np.array([0.0, 0.0, cam.look_below])
+        view = p.computeViewMatrix(eye.tolist(), target.tolist(), (0, 0, 1), physicsClientId=self.cid)
+        img = p.getCameraImage(size, size, view, self._wrist_proj, renderer=p.ER_TINY_RENDERER,
+                               flags=p.ER_NO_SEGMENTATION_MASK, shadow=0, physicsClientId=self.cid)[2]
         return np.ascontiguousarray(np.asarray(img, dtype=np.uint8).reshape(size, size, 4)[:, :, :3])
 
     def _colour_robot(self, alpha: float | None) -> None:
