@@ -370,7 +370,8 @@ def test_oracle_goal_trains_on_frames_and_evaluates_from_the_camera(store, tmp_p
 def test_hand_camera_features_train_and_evaluate(store, tmp_path):
     """goal_reach_wrist_features: pretrain a frame + hand-camera encoder on play_wrist data, train on
     [proprio, frame features, hand-camera features], and evaluate in an env that observes the hand
-    camera. That encoder on data without hand-camera pictures is refused with the fix."""
+    camera; its video shows the hand camera too. That encoder on data without hand-camera pictures
+    is refused with the fix."""
     tiny = "experiment.datasets=[{recipe:play_wrist,episodes:3,weight:1.0,reward:none}]"
     rep, run = tmp_path / "rep", tmp_path / "wrist"
     cli(store, "pretrain", "experiment=goal_reach_wrist_features", tiny, "experiment.data_workers=1",
@@ -386,6 +387,13 @@ def test_hand_camera_features_train_and_evaluate(store, tmp_path):
 
     payload = load_checkpoint(run / "checkpoints" / "last.pt")
     assert payload["env_kwargs"]["wrist_camera"] and payload["state_dim"] == 6 + 8 + 4
+    cli(store, "render", f"checkpoint={run}", "episodes=1", "view_size=64", f"out={tmp_path / 'videos'}")
+    import cv2
+
+    capture = cv2.VideoCapture(str(tmp_path / "videos" / "episode_000.mp4"))
+    ok, frame = capture.read()
+    capture.release()
+    assert ok and frame.shape[1] == 4 * frame.shape[0]  # render view, goal, the agent's frame and hand camera
     bad = cli(store, "train", "experiment=goal_reach_features", TINY_PLAY, "experiment.data_workers=1",
               f"representation={rep / 'encoder.pt'}", "feature_components=null", "steps=1",
               f"hydra.run.dir={tmp_path / 'bad'}", check=False)

@@ -1,6 +1,7 @@
 """`robo-offline render checkpoint=<path> episodes=<int> out=<dir>`: rollout videos and a contact sheet.
 
-Each mp4 shows the large render view beside the agent's own input (upscaled), with the step and
+Each mp4 shows the large render view beside the agent's own input (upscaled; the hand camera's
+picture too where the env has one), with the step and
 success overlaid; on a goal-reaching env the goal scene comes next, and the episodes take the
 goal families in turn (as `eval` splits them). `contact_sheet.png` shows evenly spaced frames of
 every episode (the render view, and the goal beside it on goal-reaching envs).
@@ -38,8 +39,9 @@ def record_episodes(agent, env_id: str, env_kwargs: dict, episodes: int, seed: i
                 goal_view = getattr(env.unwrapped.task, "goal_view", None)
                 if goal_view is not None:
                     frame = np.concatenate([frame, put_text(upscale(goal_view, view_size), f"goal: {family}")], axis=1)
-                if "image" in obs:  # the agent's own input beside the large view (none in obs_mode=state)
-                    frame = np.concatenate([frame, upscale(obs["image"], view_size)], axis=1)
+                for key in ("image", "wrist_image"):  # the agent's own inputs (none in obs_mode=state)
+                    if key in obs:
+                        frame = np.concatenate([frame, upscale(obs[key], view_size)], axis=1)
                 frame = put_text(frame, f"ep {i} step {step}")
                 ok = bool(info["is_success"])
                 frames.append(put_text(frame, "success" if ok else "not yet", row=1,
