@@ -140,21 +140,10 @@ class ReplayBuffer:
         dev = self.device
         self.frames = None  # state-only buffer (obs_mode=state): no images at all
         if images:
-            h, w, c = parts[0].image_shape
-            self.frames = torch.empty((n_tr + n_ep, c, h, w), dtype=torch.uint8, device=dev)
-            row = 0
-            for part in parts:
-                for start, chunk in iter_frames(part):
-                    _put_frames(self.frames, row + start, chunk)
-                row += len(part.actions) + len(part.ep_steps)
+            self.frames = _load_frames(parts, "image", n_tr + n_ep, dev)
         self.wrist_frames = None  # every dataset must have them: a batch mixes datasets
         if images and all(p.has_wrist_frames for p in parts):
-            self.wrist_frames = torch.empty_like(self.frames)
-            row = 0
-            for part in parts:
-                for start, chunk in iter_frames(part, key="wrist_image"):
-                    _put_frames(self.wrist_frames, row + start, chunk)
-                row += len(part.actions) + len(part.ep_steps)
+            self.wrist_frames = _load_frames(parts, "wrist_image", n_tr + n_ep, dev)
         self.goal_frames = None
         if images and all(x is not None for x in scenes):
             self.goal_frames = torch.empty_like(self.frames)
@@ -455,6 +444,19 @@ class ReplayBuffer:
             shifted = random_shift(torch.cat([batch[k] for k in keys], dim=0), self.pad, generator)
             for i, k in enumerate(keys):
                 batch[k] = shifted[i * b:(i + 1) * b]
+
+
+def _load_frames(parts: list[EpisodeArrays], key: str, rows: int, device: torch.device) -> torch.Tensor:
+    """One camera's frames (`key`: observation `image` or `wrist_image`) of every part, stacked in
+    one preallocated uint8 (rows, 3, H, W) tensor, filled chunk by chunk from the files."""
+    h, w, c = parts[0].image_shape
+    frames = torch.empty((rows, c, h, w), dtype=torch.uint8, device=device)
+    row = 0
+    for part in parts:
+        for start, chunk in iter_frames(part, key=key):
+            _put_frames(frames, row + start, chunk)
+        row += len(part.actions) + len(part.ep_steps)
+    return frames
 
 
 def _put_frames(frames: torch.Tensor, row: int, hwc: np.ndarray) -> None:
