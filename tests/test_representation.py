@@ -294,6 +294,22 @@ def test_oracle_goals_act_on_what_the_buffer_trained_on():
         FeaturePolicy(agent, encoder).act(obs)
 
 
+def test_a_state_mask_hides_the_privileged_columns_when_acting():
+    """oracle_state=[groups]: the mask keeps the robot's columns and the named groups'; acting zeroes
+    the others of the env's 24-d state, as train zeroed them in the data."""
+    from robo_offline.world.privileged_state import state_groups_mask
+
+    mask = state_groups_mask(["drawers", "grasp"])
+    assert np.flatnonzero(mask).tolist() == [*range(9), *range(13, 18)]
+    with pytest.raises(ValueError, match="unknown privileged state groups"):
+        state_groups_mask(["object", "lid"])
+    encoder = FrameEncoder((3, 48, 48), feature_dim=8).eval()
+    obs = {"image": blob_buffer(1).frames[0].permute(1, 2, 0).numpy(), "state": np.arange(1, 25, dtype=np.float32)}
+    agent = _StateAgent()
+    FeaturePolicy(agent, encoder, {"state_mask": torch.from_numpy(mask)}).act(obs)
+    np.testing.assert_array_equal(agent.seen["state"][:24], obs["state"] * mask)
+
+
 def test_principal_components_find_the_directions_that_vary():
     """Features that vary along 3 hidden directions plus tiny noise: 3 components keep nearly all the
     variance, the projection loses nothing that a linear map needs, and a bad k is a clear error."""

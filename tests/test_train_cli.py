@@ -341,7 +341,7 @@ def test_goal_reaching_trains_on_play_and_cog_data(store, tmp_path):
 def test_oracle_goal_trains_on_frames_and_evaluates_from_the_camera(store, tmp_path):
     """oracle_goal=true (a diagnostic): camera features beside the goal scene's privileged vector,
     in training and in the evaluation env; with oracle_state=true the observation's proprio state is
-    the privileged one too. Both need obs=features."""
+    the privileged one too, and with a list of groups only those columns of it. Both need obs=features."""
     rep, run = tmp_path / "rep", tmp_path / "oracle"
     cli(store, "pretrain", "experiment=goal_reach", TINY_PLAY, "experiment.data_workers=1", "representation.steps=2",
         "representation.batch_size=8", "representation.feature_dim=8", f"hydra.run.dir={rep}")
@@ -362,6 +362,17 @@ def test_oracle_goal_trains_on_frames_and_evaluates_from_the_camera(store, tmp_p
     payload = load_checkpoint(both / "checkpoints" / "last.pt")
     assert payload["env_kwargs"]["obs_mode"] == "image_privileged" and payload["state_dim"] == 24 + 8
     assert read_rows(both / "metrics.csv")[-1]["eval/success_rate"] != ""
+    some = tmp_path / "oracle_some"  # oracle_state=[groups]: the robot's columns and the named groups only
+    cli(store, "train", "experiment=goal_reach_features", TINY_PLAY, "experiment.data_workers=1", "agent=gcbc",
+        f"representation={rep / 'encoder.pt'}", "feature_components=null", "oracle_state=[object,held]",
+        "agent.actor_hidden=[16]", "batch_size=8", "steps=2", "log_every=1", "eval_every=2", "eval_episodes=3",
+        f"hydra.run.dir={some}")
+    payload = load_checkpoint(some / "checkpoints" / "last.pt")
+    assert payload["representation"]["state_mask"].nonzero().flatten().tolist() == [*range(7), 9, 10, 11, 12]
+    assert read_rows(some / "metrics.csv")[-1]["eval/success_rate"] != ""
+    unknown = cli(store, "train", "experiment=goal_reach_features", TINY_PLAY, "oracle_state=[lid]", "steps=1",
+                  f"representation={rep / 'encoder.pt'}", f"hydra.run.dir={tmp_path / 'unknown'}", check=False)
+    assert unknown.returncode == 1 and "unknown privileged state groups ['lid']" in unknown.stderr
     bad = cli(store, "train", "experiment=goal_reach_state", TINY_PLAY, "oracle_goal=true", "steps=1",
               f"hydra.run.dir={tmp_path / 'bad'}", check=False)
     assert bad.returncode == 1 and "use obs=features" in bad.stderr

@@ -316,7 +316,8 @@ class FeaturePolicy:
     ({mean, std} of [proprio, features], train's `standardize_features`) z-scores them, both as the
     buffer did; a goal keeps the scaled features only. Trained with `oracle_goal`, the env gives the
     goal as its privileged vector, and its scene columns are placed and scaled as the buffer's
-    `replace_goals_with_achieved_goals` placed the achieved goals."""
+    `replace_goals_with_achieved_goals` placed the achieved goals. Its `state_mask` (train's
+    `oracle_state=[groups]`) zeroes the privileged columns the agent was not given."""
 
     def __init__(self, agent, encoder: FrameEncoder, representation: dict | None = None):
         self.agent, self.encoder = agent, encoder
@@ -330,6 +331,9 @@ class FeaturePolicy:
         if representation.get("oracle_goal") is not None:
             self.oracle_goal = {k: torch.as_tensor(v, dtype=torch.float32, device=self.device)
                                 for k, v in representation["oracle_goal"].items()}
+        self.state_mask = None  # train's `oracle_state=[groups]`: the privileged columns kept
+        if representation.get("state_mask") is not None:
+            self.state_mask = torch.as_tensor(representation["state_mask"], dtype=torch.float32, device=self.device)
         self.mean = self.std = None
         if representation.get("standardize") is not None:
             self.mean, self.std = (torch.as_tensor(representation["standardize"][k], dtype=torch.float32,
@@ -352,6 +356,8 @@ class FeaturePolicy:
         """The observation the wrapped agent was trained on: {state: [proprio, features, wrist
         features], goal}."""
         batch = obs_to_batch(obs, self.device, self.encoder.image_shape)
+        if self.state_mask is not None:
+            batch["state"] = batch["state"] * self.state_mask
         wrist = self.wrist_features(batch)
         state = self.scaled(torch.cat([batch["state"], self.frame_features(batch["image"]), wrist], dim=1))
         features_obs = {"state": state[0].cpu().numpy()}

@@ -99,6 +99,20 @@ def data_obs_mode(cfg: DictConfig) -> str:
     return "image_privileged" if cfg.get("oracle_state") else "image"
 
 
+def oracle_state_mask(cfg: DictConfig) -> torch.Tensor | None:
+    """`oracle_state=[groups]`: the privileged state's columns the agent keeps (the robot's and the
+    named groups'; the rest zero, in the data and when acting); None for `true` (all) or off."""
+    from robo_offline.world.privileged_state import state_groups_mask
+
+    groups = cfg.get("oracle_state")
+    if not OmegaConf.is_list(groups):
+        return None
+    try:
+        return torch.from_numpy(state_groups_mask(list(groups)))
+    except ValueError as err:
+        raise UserError(f"oracle_state: {err}") from None
+
+
 def load_representation(path: str, buffer, device: torch.device, standardize: bool = False,
                         components: int | None = None):
     """obs=features: the frozen encoder from `robo-offline pretrain`; the buffer's frames become features,
@@ -150,6 +164,8 @@ def same_representation(a: dict | None, b: dict) -> bool:
     if a is None or (a["config"], a["image_shape"]) != (b["config"], b["image_shape"]):
         return False
     if a["encoder"].keys() != b["encoder"].keys() or ("standardize" in a) != ("standardize" in b):
+        return False
+    if not torch.equal(torch.as_tensor(a.get("state_mask", -1)), torch.as_tensor(b.get("state_mask", -1))):
         return False
     if ("projection" in a) != ("projection" in b) or (
             "projection" in a and a["projection"]["basis"].shape != b["projection"]["basis"].shape):
@@ -215,12 +231,17 @@ def run(cfg: DictConfig) -> None:
                         "pretrain experiment=<this experiment>` first, or pass representation=<encoder.pt>")
 
     env_space = evaluation_env_spaces(experiment.env, env_kwargs, evaluate=bool(cfg.eval_every))
+    state_mask = oracle_state_mask(cfg) if cfg.obs == "features" else None
     buffer = build_buffer(experiment, device, data_obs_mode(cfg))
     check_env_matches_data(experiment.env, env_kwargs, env_space, buffer)
     encoder, representation = None, None
     if cfg.obs == "features":
+        if state_mask is not None:
+            buffer.states *= state_mask.to(buffer.states)
         encoder, representation = load_representation(cfg.representation, buffer, device, cfg.standardize_features,
                                                      cfg.get("feature_components"))
+        if state_mask is not None:
+            representation = {**representation, "state_mask": state_mask}
         if cfg.get("oracle_goal"):
             mean, std = buffer.replace_goals_with_achieved_goals()
             representation = {**representation, "oracle_goal": {"mean": mean.cpu(), "std": std.cpu()}}

@@ -37,6 +37,10 @@ GOAL_SCENE_COLUMNS = (7, 8, 9, 10, 11)
 STATE_INFO_KEYS = ("ee_pos", "ee_yaw", "gripper_opening", "gripper_closed", "drawer_opening",
                    "object_pos", "object_grasped", "grasp_pos", "grasp_yaw", "handle_pos")
 PRIVILEGED_STATE_DIM = 24
+# Named column groups, for train's `oracle_state=[...]` diagnostic (which privileged facts lift the
+# image agents). `robot` holds what the proprio state holds and is always kept.
+STATE_GROUPS = {"robot": range(0, 7), "drawers": range(7, 9), "object": range(9, 12), "held": range(12, 13),
+                "grasp": range(13, 18), "handles": range(18, 24)}
 
 
 def _half_turn_angle(a: np.ndarray) -> np.ndarray:
@@ -72,4 +76,15 @@ def goal_scene_mask() -> np.ndarray:
     """float32 (24,): 1 on GOAL_SCENE_COLUMNS, 0 elsewhere; a state-mode goal is state * mask."""
     mask = np.zeros(PRIVILEGED_STATE_DIM, dtype=np.float32)
     mask[list(GOAL_SCENE_COLUMNS)] = 1.0
+    return mask
+
+
+def state_groups_mask(groups) -> np.ndarray:
+    """float32 (24,): 1 on the `robot` columns and on those of the named STATE_GROUPS, 0 elsewhere."""
+    unknown = sorted(set(groups) - set(STATE_GROUPS))
+    if unknown:
+        raise ValueError(f"unknown privileged state groups {unknown}; choose from {list(STATE_GROUPS)}")
+    mask = np.zeros(PRIVILEGED_STATE_DIM, dtype=np.float32)
+    for group in ("robot", *groups):
+        mask[list(STATE_GROUPS[group])] = 1.0
     return mask
