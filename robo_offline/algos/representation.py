@@ -278,17 +278,30 @@ def project_features(features: torch.Tensor, projection: dict | None) -> torch.T
 
 
 def linear_probe(features: np.ndarray, targets: np.ndarray, episode_of_frame: np.ndarray,
-                 held_out: float = 0.2, ridge: float = 1e-3) -> np.ndarray:
+                 held_out: float = 0.2, ridge: float = 1e-3, chunk: int = 8192) -> np.ndarray:
     """R^2 per target column of a ridge regression fitted on most episodes' frames and scored on
-    the held-out episodes' frames (whole episodes, so neighbouring frames do not leak)."""
+    the held-out episodes' frames (whole episodes, so neighbouring frames do not leak). The normal
+    equations are summed in float64 a chunk of frames at a time: memory stays near the features'
+    own (a float64 copy of 122,000 frames' 2,368 features held 11.5 GB)."""
     episodes = np.unique(episode_of_frame)
     test_eps = episodes[np.random.default_rng(0).permutation(len(episodes))[: max(1, int(held_out * len(episodes)))]]
     test = np.isin(episode_of_frame, test_eps)
-    x = np.concatenate([features, np.ones((len(features), 1))], axis=1).astype(np.float64)
-    w = np.linalg.solve(x[~test].T @ x[~test] + ridge * np.eye(x.shape[1]), x[~test].T @ targets[~test])
-    resid = targets[test] - x[test] @ w
+    targets = np.asarray(targets, dtype=np.float64)
+
+    def chunks():
+        for start in range(0, len(features), chunk):
+            x = np.asarray(features[start:start + chunk], dtype=np.float64)
+            yield np.concatenate([x, np.ones((len(x), 1))], axis=1), targets[start:start + chunk], test[start:start + chunk]
+
+    dim = features.shape[1] + 1
+    gram, moment = np.zeros((dim, dim)), np.zeros((dim, targets.shape[1]))
+    for x, y, held in chunks():
+        gram += x[~held].T @ x[~held]
+        moment += x[~held].T @ y[~held]
+    w = np.linalg.solve(gram + ridge * np.eye(dim), moment)
+    squared_error = sum(((y[held] - x[held] @ w) ** 2).sum(axis=0) for x, y, held in chunks())
     var = targets[test].var(axis=0)
-    return 1.0 - (resid ** 2).mean(axis=0) / np.maximum(var, 1e-12)
+    return 1.0 - squared_error / test.sum() / np.maximum(var, 1e-12)
 
 
 def representation_payload(encoder: FrameEncoder, cfg: RepresentationConfig) -> dict:

@@ -34,29 +34,34 @@ PROBE_TARGETS = {"drawer openings": slice(7, 9), "object centre": slice(9, 12), 
 SCENE_TARGETS = ("drawer openings", "object centre")  # what a goal image must show (GoalReach's goal)
 
 
+def grouped_probe(features: np.ndarray, targets: dict[str, np.ndarray], episode_of_frame) -> dict[str, float]:
+    """Mean held-out R^2 per named target, all targets fitted in one ridge solve (each column's fit
+    is independent of the others, and the normal equations are the costly part)."""
+    r2 = linear_probe(features, np.concatenate(list(targets.values()), 1), episode_of_frame)
+    bounds = np.cumsum([0] + [t.shape[1] for t in targets.values()])
+    return {name: float(r2[a:b].mean()) for name, a, b in zip(targets, bounds[:-1], bounds[1:])}
+
+
+def probe_targets(privileged: np.ndarray, names) -> dict[str, np.ndarray]:
+    """The privileged columns of each named PROBE_TARGETS quantity that vary in the data."""
+    targets = {name: varying_columns(privileged[:, PROBE_TARGETS[name]]) for name in names}
+    return {name: t for name, t in targets.items() if t is not None}
+
+
 def probe_report(features: np.ndarray, proprio: np.ndarray, privileged: np.ndarray, episode_of_frame) -> dict:
     """R^2 per privileged quantity from the proprio state alone and from proprio + image features."""
-    report = {}
-    for name, cols in PROBE_TARGETS.items():
-        target = varying_columns(privileged[:, cols])
-        if target is None:
-            continue
-        report[name] = {
-            "proprio only": float(linear_probe(proprio, target, episode_of_frame).mean()),
-            "proprio + features": float(linear_probe(np.concatenate([proprio, features], 1), target,
-                                                     episode_of_frame).mean()),
-        }
-    return report
+    targets = probe_targets(privileged, PROBE_TARGETS)
+    if not targets:
+        return {}
+    alone = grouped_probe(proprio, targets, episode_of_frame)
+    both = grouped_probe(np.concatenate([proprio, features], 1), targets, episode_of_frame)
+    return {name: {"proprio only": alone[name], "proprio + features": both[name]} for name in targets}
 
 
 def goal_probe_report(goal_features: np.ndarray, privileged: np.ndarray, episode_of_frame) -> dict:
     """R^2 per scene quantity (SCENE_TARGETS) from the goal images' features alone: all a goal tells."""
-    report = {}
-    for name in SCENE_TARGETS:
-        target = varying_columns(privileged[:, PROBE_TARGETS[name]])
-        if target is not None:
-            report[name] = float(linear_probe(goal_features, target, episode_of_frame).mean())
-    return report
+    targets = probe_targets(privileged, SCENE_TARGETS)
+    return grouped_probe(goal_features, targets, episode_of_frame) if targets else {}
 
 
 def varying_columns(target: np.ndarray) -> np.ndarray | None:
