@@ -378,6 +378,23 @@ def test_oracle_goal_trains_on_frames_and_evaluates_from_the_camera(store, tmp_p
     assert bad.returncode == 1 and "use obs=features" in bad.stderr
 
 
+def test_oracle_state_groups_choose_the_data_and_the_mask():
+    """oracle_state: off reads the proprio state; true the whole privileged state; a list of groups
+    the privileged state masked to the robot's columns and those groups; `[]` (the ablation's
+    control) the robot's columns alone, not the proprio state."""
+    from omegaconf import OmegaConf
+
+    from robo_offline.commands.train import data_obs_mode, oracle_state_mask
+
+    def cfg(value):
+        return OmegaConf.create({"obs": "features", "oracle_state": value})
+
+    assert [data_obs_mode(cfg(v)) for v in (False, True, [], ["held"])] == ["image", *["image_privileged"] * 3]
+    assert oracle_state_mask(cfg(True)) is None and oracle_state_mask(cfg(False)) is None
+    assert oracle_state_mask(cfg([])).nonzero().flatten().tolist() == list(range(7))
+    assert oracle_state_mask(cfg(["held"])).nonzero().flatten().tolist() == [*range(7), 12]
+
+
 def test_hand_camera_features_train_and_evaluate(store, tmp_path):
     """goal_reach_wrist_features: pretrain a frame + hand-camera encoder on play_wrist data, train on
     [proprio, frame features, hand-camera features], and evaluate in an env that observes the hand

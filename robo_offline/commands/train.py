@@ -96,7 +96,14 @@ def data_obs_mode(cfg: DictConfig) -> str:
     privileged state instead of the proprio one with the `oracle_state` diagnostic)."""
     if cfg.obs != "features":
         return cfg.obs
-    return "image_privileged" if cfg.get("oracle_state") else "image"
+    return "image_privileged" if oracle_state_on(cfg) else "image"
+
+
+def oracle_state_on(cfg: DictConfig) -> bool:
+    """`oracle_state=true`, or a list of groups: `[]` keeps the robot's columns alone (the
+    ablation's control: the privileged state's angle encoding, no scene facts)."""
+    value = cfg.get("oracle_state")
+    return OmegaConf.is_list(value) or bool(value)
 
 
 def oracle_state_mask(cfg: DictConfig) -> torch.Tensor | None:
@@ -222,8 +229,8 @@ def run(cfg: DictConfig) -> None:
     if cfg.obs not in ("image", "state", "features"):
         raise UserError(f"obs={cfg.obs!r}; use obs=image, obs=state or obs=features")
     env_kwargs = eval_env_kwargs(cfg)
-    feature_keys = [k for k in ("standardize_features", "feature_components", "oracle_goal", "oracle_state")
-                    if cfg.get(k)]
+    feature_keys = [k for k in ("standardize_features", "feature_components", "oracle_goal") if cfg.get(k)]
+    feature_keys += ["oracle_state"] if oracle_state_on(cfg) else []
     if feature_keys and cfg.obs != "features":
         raise UserError(f"{', '.join(feature_keys)} act on a frozen encoder's features: use obs=features")
     if cfg.obs == "features" and not Path(cfg.representation).is_file():
