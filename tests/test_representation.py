@@ -391,3 +391,46 @@ def test_same_representation_compares_config_and_weights():
     assert same_representation(projected, {**payload, "projection": {"mean": torch.ones(8), "basis": torch.eye(8)[:, 4:]}})
     assert not same_representation(projected, payload) and not same_representation(payload, projected)
     assert not same_representation(projected, {**payload, "projection": {"mean": torch.zeros(8), "basis": torch.eye(8)}})
+
+
+@pytest.mark.parametrize("agent_name, agent_cfg", [("gcql", {}), ("cql", {"layout": "cog"})])
+def test_init_encoder_starts_every_conv_encoder_from_the_pretrained_one(tmp_path, agent_name, agent_cfg):
+    from robo_offline.algos import make_agent
+    from robo_offline.checkpoint import save_checkpoint
+    from robo_offline.commands.train import warm_start_encoders
+    from robo_offline.nets.encoders import ConvEncoder
+
+    source = FrameEncoder((3, 48, 48), feature_dim=8, bottleneck="none").eval()
+    path = tmp_path / "encoder.pt"
+    save_checkpoint(path, {"representation": representation_payload(source, RepresentationConfig(bottleneck="none"))})
+    agent = make_agent(agent_name, image_shape=(3, 48, 48), state_dim=6, action_dim=4,
+                       cfg={**agent_cfg, "batch_size": 4})
+    warmed = warm_start_encoders(agent, str(path))
+    convs = [name for name, net in agent.nets.items() if isinstance(net, ConvEncoder)]
+    assert sorted(warmed) == sorted(convs) and "critic_encoder" in warmed and "target_encoder" in warmed
+    frames = blob_buffer(3).frames
+    want = source(frames)
+    for name in warmed:  # every ensemble member computes the pretrained features
+        got = agent.nets[name](frames)
+        for member in got:
+            torch.testing.assert_close(member, want)
+
+
+def test_init_encoder_refuses_what_it_cannot_start(tmp_path):
+    from robo_offline.algos import make_agent
+    from robo_offline.checkpoint import save_checkpoint
+    from robo_offline.commands.train import warm_start_encoders
+    from robo_offline.errors import UserError
+
+    source = FrameEncoder((3, 48, 48), feature_dim=8, bottleneck="none")
+    path = tmp_path / "encoder.pt"
+    save_checkpoint(path, {"representation": representation_payload(source, RepresentationConfig(bottleneck="none"))})
+    drq = make_agent("gcql", image_shape=(3, 48, 48), state_dim=6, action_dim=4, cfg={"encoder": "drq"})
+    with pytest.raises(UserError, match="agent.encoder=cog"):
+        warm_start_encoders(drq, str(path))
+    other_size = make_agent("gcql", image_shape=(3, 64, 64), state_dim=6, action_dim=4)
+    with pytest.raises(UserError, match="image size"):
+        warm_start_encoders(other_size, str(path))
+    save_checkpoint(tmp_path / "run.pt", {"agent": {}})
+    with pytest.raises(UserError, match="no pretrained encoder"):
+        warm_start_encoders(drq, str(tmp_path / "run.pt"))

@@ -155,6 +155,12 @@ def test_pretrain_features_export_and_eval_from_the_camera(store, trained, tmp_p
     not_features = cli(store, *train_args(tmp_path / "run4", "obs=image", "feature_components=4", "steps=2"),
                        check=False)
     assert not_features.returncode == 1 and "use obs=features" in not_features.stderr
+    warmed = cli(store, *train_args(tmp_path / "run5", "obs=image", f"init_encoder={rep / 'encoder.pt'}", "steps=2",
+                                    "eval_every=0")).stdout
+    assert "init_encoder: critic_encoder" in warmed  # pretrain, then fine-tune end to end
+    not_image = cli(store, *train_args(tmp_path / "run6", "obs=features", f"representation={rep / 'encoder.pt'}",
+                                       f"init_encoder={rep / 'encoder.pt'}", "steps=2", "eval_every=0"), check=False)
+    assert not_image.returncode == 1 and "use obs=image" in not_image.stderr
 
 
 def test_killed_run_resumes_with_identical_losses(store, tmp_path):

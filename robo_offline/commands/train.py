@@ -180,6 +180,37 @@ def same_representation(a: dict | None, b: dict) -> bool:
     return all(torch.equal(a["encoder"][k], b["encoder"][k]) for k in a["encoder"])
 
 
+def warm_start_encoders(agent, path: str) -> list[str]:
+    """obs=image: start every conv encoder of the agent (critic, its target, the actor's own) from
+    the conv stack of `robo-offline pretrain`'s encoder at `path`, then train them with the agent's
+    losses (pretrain, then fine-tune end to end). An encoder ensemble gets the same weights in each
+    member. Returns the names of the networks it set."""
+    from robo_offline.algos.representation import encoder_from_payload
+    from robo_offline.nets.encoders import ConvEncoder
+
+    payload = load_checkpoint(path).get("representation")
+    if payload is None:
+        raise UserError(f"init_encoder={path} holds no pretrained encoder; pass the encoder.pt that "
+                        "`robo-offline pretrain` writes")
+    source = encoder_from_payload(payload).convs
+    warmed = []
+    for name, net in agent.nets.items():
+        if not isinstance(net, ConvEncoder):
+            continue
+        if net.kind != source.kind or net.image_shape != source.image_shape:
+            raise UserError(f"init_encoder={path} is a {source.kind} conv stack on images {list(source.image_shape)}; "
+                            f"the agent's {name} is {net.kind} on {list(net.image_shape)}: use agent.encoder="
+                            f"{source.kind} and data of that image size")
+        with torch.no_grad():
+            for (key, to), (_, src) in zip(net.convs.state_dict().items(), source.convs.state_dict().items()):
+                member_copies = to.shape[0] // src.shape[0]  # ensemble members stack along the output channels
+                to.copy_(src.repeat(member_copies, *([1] * (src.dim() - 1))))
+        warmed.append(name)
+    if not warmed:
+        raise UserError(f"init_encoder: agent {agent.name} has no conv encoder (obs=image only)")
+    return warmed
+
+
 def agent_config(cfg: DictConfig) -> dict:
     """The agent's config dataclass defaults with configs/agent/<name>.yaml over them (Hydra's
     `agent` group), then the experiment's `agent_defaults` for the keys this agent has (e.g.
@@ -256,6 +287,11 @@ def run(cfg: DictConfig) -> None:
     agent_name = agent_cfg.pop("name")
     agent = make_agent(agent_name, image_shape=buffer.image_shape, state_dim=buffer.state_dim,
                        action_dim=buffer.action_dim, cfg=agent_cfg, device=device)
+    if cfg.get("init_encoder"):
+        if cfg.obs != "image":
+            raise UserError(f"init_encoder starts an image agent's conv encoders; obs={cfg.obs} has none: use obs=image")
+        warmed = warm_start_encoders(agent, cfg.init_encoder)
+        print(f"init_encoder: {', '.join(warmed)} start from {cfg.init_encoder}")
     sample_gen = torch.Generator(device=device).manual_seed(cfg.seed)
 
     ckpt_path = run_dir / "checkpoints" / "last.pt"
