@@ -180,11 +180,13 @@ def same_representation(a: dict | None, b: dict) -> bool:
     return all(torch.equal(a["encoder"][k], b["encoder"][k]) for k in a["encoder"])
 
 
-def warm_start_encoders(agent, path: str) -> list[str]:
+def warm_start_encoders(agent, path: str, frames: torch.Tensor) -> list[str]:
     """obs=image: start every conv encoder of the agent (critic, its target, the actor's own) from
     the conv stack of `robo-offline pretrain`'s encoder at `path`, then train them with the agent's
     losses (pretrain, then fine-tune end to end). An encoder ensemble gets the same weights in each
-    member. Returns the names of the networks it set."""
+    member. The last conv layer is scaled so that the features have RMS 1 over `frames` (a sample
+    of the data's): pretrained maps are about 0.01 in size beside a proprio state of order 1, and
+    the ReLU after that layer makes the scaling exact. Returns the names of the networks it set."""
     from robo_offline.algos.representation import encoder_from_payload
     from robo_offline.nets.encoders import ConvEncoder
 
@@ -193,6 +195,14 @@ def warm_start_encoders(agent, path: str) -> list[str]:
         raise UserError(f"init_encoder={path} holds no pretrained encoder; pass the encoder.pt that "
                         "`robo-offline pretrain` writes")
     source = encoder_from_payload(payload).convs
+    if tuple(frames.shape[1:]) != source.image_shape:
+        raise UserError(f"init_encoder={path} was pretrained on images {list(source.image_shape)}, the data has "
+                        f"{list(frames.shape[1:])}: pretrain on data of this image size")
+    with torch.no_grad():
+        rms = source(frames.cpu())[0].pow(2).mean().sqrt().clamp_min(1e-8)
+        last_conv = [m for m in source.convs if isinstance(m, torch.nn.Conv2d)][-1]
+        last_conv.weight /= rms
+        last_conv.bias /= rms
     warmed = []
     for name, net in agent.nets.items():
         if not isinstance(net, ConvEncoder):
@@ -290,7 +300,8 @@ def run(cfg: DictConfig) -> None:
     if cfg.get("init_encoder"):
         if cfg.obs != "image":
             raise UserError(f"init_encoder starts an image agent's conv encoders; obs={cfg.obs} has none: use obs=image")
-        warmed = warm_start_encoders(agent, cfg.init_encoder)
+        sample = torch.randperm(len(buffer.frames), generator=torch.Generator().manual_seed(cfg.seed))[:1024]
+        warmed = warm_start_encoders(agent, cfg.init_encoder, buffer.frames[sample.to(buffer.frames.device)])
         print(f"init_encoder: {', '.join(warmed)} start from {cfg.init_encoder}")
     sample_gen = torch.Generator(device=device).manual_seed(cfg.seed)
 
