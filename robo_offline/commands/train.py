@@ -212,7 +212,7 @@ def warm_start_encoders(agent, path: str, frames: torch.Tensor) -> list[str]:
                             f"the agent's {name} is {net.kind} on {list(net.image_shape)}: use agent.encoder="
                             f"{source.kind} and data of that image size")
         with torch.no_grad():
-            for (key, to), (_, src) in zip(net.convs.state_dict().items(), source.convs.state_dict().items()):
+            for to, src in zip(net.convs.state_dict().values(), source.convs.state_dict().values()):
                 member_copies = to.shape[0] // src.shape[0]  # ensemble members stack along the output channels
                 to.copy_(src.repeat(member_copies, *([1] * (src.dim() - 1))))
         warmed.append(name)
@@ -274,6 +274,8 @@ def run(cfg: DictConfig) -> None:
     feature_keys += ["oracle_state"] if oracle_state_on(cfg) else []
     if feature_keys and cfg.obs != "features":
         raise UserError(f"{', '.join(feature_keys)} act on a frozen encoder's features: use obs=features")
+    if cfg.get("init_encoder") and cfg.obs != "image":
+        raise UserError(f"init_encoder starts an image agent's conv encoders; obs={cfg.obs} has none: use obs=image")
     if cfg.obs == "features" and not Path(cfg.representation).is_file():
         raise UserError(f"obs=features needs a pretrained encoder at {cfg.representation}: run `robo-offline "
                         "pretrain experiment=<this experiment>` first, or pass representation=<encoder.pt>")
@@ -297,12 +299,6 @@ def run(cfg: DictConfig) -> None:
     agent_name = agent_cfg.pop("name")
     agent = make_agent(agent_name, image_shape=buffer.image_shape, state_dim=buffer.state_dim,
                        action_dim=buffer.action_dim, cfg=agent_cfg, device=device)
-    if cfg.get("init_encoder"):
-        if cfg.obs != "image":
-            raise UserError(f"init_encoder starts an image agent's conv encoders; obs={cfg.obs} has none: use obs=image")
-        sample = torch.randperm(len(buffer.frames), generator=torch.Generator().manual_seed(cfg.seed))[:1024]
-        warmed = warm_start_encoders(agent, cfg.init_encoder, buffer.frames[sample.to(buffer.frames.device)])
-        print(f"init_encoder: {', '.join(warmed)} start from {cfg.init_encoder}")
     sample_gen = torch.Generator(device=device).manual_seed(cfg.seed)
 
     ckpt_path = run_dir / "checkpoints" / "last.pt"
@@ -326,6 +322,10 @@ def run(cfg: DictConfig) -> None:
         restore_rng_state(payload["rng"], sample_gen)
         start_step = int(payload["step"])
         print(f"resuming {agent_name} from step {start_step} ({ckpt_path})")
+    elif cfg.get("init_encoder"):  # a fresh run only: a resumed one has its trained encoders
+        sample = torch.randperm(len(buffer.frames), generator=torch.Generator().manual_seed(cfg.seed))[:1024]
+        warmed = warm_start_encoders(agent, cfg.init_encoder, buffer.frames[sample.to(buffer.frames.device)])
+        print(f"init_encoder: {', '.join(warmed)} start from {cfg.init_encoder}")
     if start_step >= cfg.steps:
         print(f"nothing to do: checkpoint is at step {start_step} >= steps={cfg.steps}")
         return
