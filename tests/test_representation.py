@@ -7,8 +7,8 @@ import pytest
 import torch
 
 from robo_offline.algos.representation import (ActionHead, FeaturePolicy, FrameDecoder, FrameEncoder,
-                                         RepresentationConfig, encode_frames, encoder_from_payload, linear_probe,
-                                         make_objective, principal_components, project_features,
+                                         RepresentationConfig, alive_channels, encode_frames, encoder_from_payload,
+                                         linear_probe, make_objective, principal_components, project_features,
                                          representation_payload, train_representation)
 
 
@@ -87,6 +87,16 @@ def test_each_objective_lowers_its_loss_and_features_are_bounded(objective, bott
         assert encoder.feature_dim == 8 and feats.abs().max() <= 1.0
     if objective == "autoencoder":
         assert head.reconstruct(feats[:2]).shape == (2, 3, 48, 48)
+
+
+def test_alive_channels_counts_the_last_layer_channels_that_fire():
+    """A channel whose pre-activation is negative on every pixel of every frame is dead."""
+    encoder = FrameEncoder((3, 48, 48), 8, "none")
+    last = [m for m in encoder.convs.convs if isinstance(m, torch.nn.Conv2d)][-1]
+    with torch.no_grad():
+        last.weight.zero_()
+        last.bias.copy_(torch.tensor([1.0] * 6 + [-1.0] * 10))
+    assert alive_channels(encoder, blob_buffer(5).frames, chunk=2) == (6, 16)
 
 
 def test_goal_action_reads_the_goal_image():

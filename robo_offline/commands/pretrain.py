@@ -22,8 +22,9 @@ import torch
 from omegaconf import DictConfig, OmegaConf
 from tqdm import tqdm
 
-from robo_offline.algos.representation import (OBJECTIVES, FrameDecoder, RepresentationConfig, encode_frames,
-                                               linear_probe, representation_payload, train_representation)
+from robo_offline.algos.representation import (OBJECTIVES, FrameDecoder, RepresentationConfig, alive_channels,
+                                               encode_frames, linear_probe, representation_payload,
+                                               train_representation)
 from robo_offline.checkpoint import save_checkpoint
 from robo_offline.device import resolve_device
 from robo_offline.errors import UserError
@@ -135,7 +136,7 @@ def run(cfg: DictConfig) -> None:
     episode_of_frame = np.repeat(np.arange(buffer.num_episodes), buffer.ep_frames.cpu().numpy())
     report = {"frames": int(frames.shape[0]), "train_seconds": round(seconds, 1),
               "steps_per_s": round(rep_cfg.steps / seconds, 1), "objective": rep_cfg.objective,
-              "final_loss": rows[-1]["loss"],
+              "final_loss": rows[-1]["loss"], "alive_conv_channels": "{} of {}".format(*alive_channels(encoder, frames)),
               "probe_r2_held_out_episodes": probe_report(features, buffer.states.cpu().numpy(), privileged,
                                                          episode_of_frame)}
     if frame_only is not None:
@@ -151,5 +152,6 @@ def run(cfg: DictConfig) -> None:
               f"proprio + features {r2['proprio + features']:.2f}")
     for name, r2 in report.get("goal_image_probe_r2_held_out_episodes", {}).items():
         print(f"  probe R^2 {name} from the goal images' features (the scene without the arm): {r2:.2f}")
+    print(f"  last conv layer: {report['alive_conv_channels']} channels positive on some frame (the rest are dead)")
     print(f"encoder: {out / 'encoder.pt'}  ({report['steps_per_s']} steps/s, {seconds:.0f} s)")
     print(f"probe: {out / 'probe.json'}" + (f"  reconstructions: {picture}" if picture else ""))
