@@ -134,6 +134,7 @@ def test_pretrain_features_export_and_eval_from_the_camera(store, trained, tmp_p
         "representation.batch_size=8", "representation.feature_dim=8", f"hydra.run.dir={rep}")
     probe = json.loads((rep / "probe.json").read_text())
     assert probe["frames"] > 0 and "drawer openings" in probe["probe_r2_held_out_episodes"]
+    assert probe["alive_conv_channels"].endswith(" of 16")
     assert (rep / "reconstructions.png").is_file()
     run = tmp_path / "run"
     trained_out = cli(store, *train_args(run, "obs=features", f"representation={rep / 'encoder.pt'}",
