@@ -248,8 +248,8 @@ def train_representation(buffer, cfg: RepresentationConfig, on_step=None) -> tup
 def alive_channels(encoder: FrameEncoder, frames: torch.Tensor, chunk: int = 4096) -> tuple[int, int]:
     """(channels of the last conv layer positive somewhere in `frames`, all its channels). A dead
     channel is zero on every frame and gives the agents nothing: at `lr=1e-3`, `goal_action` with
-    `bottleneck=none` keeps 1-4 of 16 (its head first lowers its error by shrinking the maps, and
-    the ReLU channels die one by one); at 1e-4, 12 (README, goal reaching from images)."""
+    `bottleneck=none` kept 1 of 16 on the play data (its head first lowers its error by shrinking
+    the maps, and the ReLU channels die one by one); at 1e-4, 13 (README, goal reaching from images)."""
     channels = [m for m in encoder.convs.convs if isinstance(m, nn.Conv2d)][-1].out_channels
     alive = torch.zeros(channels, dtype=torch.bool, device=frames.device)
     for i in range(0, frames.shape[0], chunk):
