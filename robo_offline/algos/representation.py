@@ -246,7 +246,8 @@ def train_representation(buffer, cfg: RepresentationConfig, on_step=None) -> tup
 
 @torch.no_grad()
 def alive_channels(encoder: FrameEncoder, frames: torch.Tensor, chunk: int = 4096) -> tuple[int, int]:
-    """(channels of the last conv layer positive somewhere in `frames`, all its channels). A dead
+    """(channels of the last conv layer positive somewhere in `frames`, all its channels; `pretrain`
+    passes every k-th frame, about 8,192, so a channel that fires on very few frames may be missed). A dead
     channel is zero on every frame and gives the agents nothing: at `lr=1e-3`, `goal_action` with
     `bottleneck=none` kept 1 of 16 on the play data (its head first lowers its error by shrinking
     the maps, and the ReLU channels die one by one); at 1e-4, 13 (README, goal reaching from images)."""
