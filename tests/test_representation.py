@@ -274,6 +274,27 @@ def test_standardized_features_act_on_what_the_buffer_trained_on():
     np.testing.assert_allclose(agent.seen["desired_goal"][6:], buffer.states[7, 6:].numpy(), atol=1e-4)
 
 
+def test_unwhitened_features_share_one_scale_and_keep_their_ratios():
+    """whiten_features=false: the feature columns are divided by one scale, the root mean square of
+    their stds, so a column with 10x the spread of another stays 10x larger; the proprio columns are
+    still z-scored one by one."""
+    from robo_offline.data.buffer import ReplayBuffer
+
+    gen = torch.Generator().manual_seed(0)
+    proprio = torch.rand(500, 3, generator=gen) * 0.1
+    features = torch.randn(500, 2, generator=gen) * torch.tensor([10.0, 1.0])
+    buffer = ReplayBuffer.__new__(ReplayBuffer)  # the fields standardize_states reads
+    buffer.states = torch.cat([proprio, features], dim=1)
+    buffer.goal_states = None
+    shared = torch.tensor([False, False, False, True, True])
+    mean, std = buffer.standardize_states(shared=shared)
+    assert torch.allclose(buffer.states[:, :3].std(0), torch.ones(3), atol=1e-4)
+    spread = buffer.states[:, 3:].std(0)
+    assert spread[0] / spread[1] == pytest.approx(float(features[:, 0].std() / features[:, 1].std()), rel=1e-4)
+    assert spread.pow(2).mean().sqrt() == pytest.approx(1.0, rel=1e-4)
+    assert std[3] == std[4]
+
+
 def test_oracle_goals_act_on_what_the_buffer_trained_on():
     """oracle_goal: the buffer's goal for a frame is its achieved goal, z-scored, after the proprio
     columns; acting on the env's privileged goal vector of the same scene gives the agent that vector.

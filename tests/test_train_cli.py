@@ -153,6 +153,9 @@ def test_pretrain_features_export_and_eval_from_the_camera(store, trained, tmp_p
     too_many = cli(store, *train_args(tmp_path / "run3", "obs=features", f"representation={rep / 'encoder.pt'}",
                                       "feature_components=9", "steps=2", "eval_every=0"), check=False)
     assert too_many.returncode == 1 and "feature_components=9" in too_many.stderr
+    unscaled = cli(store, *train_args(tmp_path / "run3", "obs=features", f"representation={rep / 'encoder.pt'}",
+                                      "whiten_features=false", "steps=2", "eval_every=0"), check=False)
+    assert unscaled.returncode == 1 and "standardize_features=true" in unscaled.stderr
     not_features = cli(store, *train_args(tmp_path / "run4", "obs=image", "feature_components=4", "steps=2"),
                        check=False)
     assert not_features.returncode == 1 and "use obs=features" in not_features.stderr

@@ -121,11 +121,12 @@ def oracle_state_mask(cfg: DictConfig) -> torch.Tensor | None:
 
 
 def load_representation(path: str, buffer, device: torch.device, standardize: bool = False,
-                        components: int | None = None):
+                        components: int | None = None, whiten: bool = True):
     """obs=features: the frozen encoder from `robo-offline pretrain`; the buffer's frames become features,
     projected on their top `components` principal directions when given, and with `standardize`
-    every column of [proprio, features] is z-scored by the data's statistics. The returned payload
-    carries the projection and the statistics for acting."""
+    every column of [proprio, features] is z-scored by the data's statistics; without `whiten` the
+    frame's feature columns share one scale instead of one each. The returned payload carries the
+    projection and the statistics for acting."""
     from robo_offline.algos.representation import (encode_frames, encoder_from_payload, principal_components,
                                                    project_features)
     from robo_offline.checkpoint import load_checkpoint
@@ -159,7 +160,7 @@ def load_representation(path: str, buffer, device: torch.device, standardize: bo
         print(f"obs=features: {wrist_features.shape[1]} hand-camera features per frame")
     buffer.replace_frames_with_features(features, goal_features, wrist_features)
     if standardize:
-        mean, std = buffer.standardize_states()
+        mean, std = buffer.standardize_states(shared=None if whiten else buffer.goal_state_mask > 0)
         payload = {**payload, "standardize": {"mean": mean.cpu(), "std": std.cpu()}}
     return encoder, payload
 
@@ -274,6 +275,9 @@ def run(cfg: DictConfig) -> None:
     feature_keys += ["oracle_state"] if oracle_state_on(cfg) else []
     if feature_keys and cfg.obs != "features":
         raise UserError(f"{', '.join(feature_keys)} act on a frozen encoder's features: use obs=features")
+    if not cfg.whiten_features and not cfg.standardize_features:
+        raise UserError("whiten_features=false chooses how standardize_features scales the features: "
+                        "add standardize_features=true")
     if cfg.get("init_encoder") and cfg.obs != "image":
         raise UserError(f"init_encoder starts an image agent's conv encoders; obs={cfg.obs} has none: use obs=image")
     if cfg.obs == "features" and not Path(cfg.representation).is_file():
@@ -289,7 +293,7 @@ def run(cfg: DictConfig) -> None:
         if state_mask is not None:
             buffer.states *= state_mask.to(buffer.states)
         encoder, representation = load_representation(cfg.representation, buffer, device, cfg.standardize_features,
-                                                     cfg.get("feature_components"))
+                                                     cfg.get("feature_components"), cfg.whiten_features)
         if state_mask is not None:
             representation = {**representation, "state_mask": state_mask}
         if cfg.get("oracle_goal"):

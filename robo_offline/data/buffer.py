@@ -232,12 +232,16 @@ class ReplayBuffer:
         self.goal_states[:, proprio_dim:proprio_dim + goal_dim] = (self.achieved_goal - mean) / std
         return mean, std
 
-    def standardize_states(self, eps: float = 1e-3) -> tuple[torch.Tensor, torch.Tensor]:
+    def standardize_states(self, eps: float = 1e-3, shared: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """z-score every state column by its mean and std over the data's frames (std floored at
         `eps`), in place; returns (mean, std), which acting must apply too. obs=features: the proprio
-        columns (the gripper opening spans 0.1) sit beside thousands of features of another scale."""
+        columns (the gripper opening spans 0.1) sit beside thousands of features of another scale.
+        The columns of the boolean mask `shared` are divided by one scale instead, the root mean
+        square of their stds: they keep their relative sizes (principal directions stay unwhitened)."""
         mean = self.states.mean(0)
         std = self.states.std(0).clamp_min(eps)
+        if shared is not None and shared.any():
+            std = torch.where(shared, std[shared].pow(2).mean().sqrt(), std)
         self.states = (self.states - mean) / std
         if self.goal_states is not None:  # scaled as acting scales a goal image's features
             self.goal_states = (self.goal_states - mean) / std * self.goal_state_mask
