@@ -239,6 +239,13 @@ class Agent:
         self.step += 1
         return metrics
 
+    def evaluate_losses(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """What `update` reports for this batch, without a step: losses and metrics on held-out data."""
+        self._check_batch(batch)
+        with torch.no_grad():
+            losses, metrics = self.compute_losses(batch)
+        return {**{f"{k}_loss": v for k, v in losses.items()}, **metrics}
+
     def required_keys(self) -> list[str]:
         """`batch_keys`, less the image keys for a state-only agent."""
         images = ("image", "next_image", "goal_image")

@@ -126,9 +126,8 @@ def load_representation(path: str, buffer, device: torch.device, standardize: bo
     projected on their top `components` principal directions when given, and with `standardize`
     every column of [proprio, features] is z-scored by the data's statistics; without `whiten` the
     frame's feature columns share one scale instead of one each. The returned payload carries the
-    projection and the statistics for acting."""
-    from robo_offline.algos.representation import (encode_frames, encoder_from_payload, principal_components,
-                                                   project_features)
+    projection and the statistics for acting (and for `features_like_training` on other data)."""
+    from robo_offline.algos.representation import encode_frames, encoder_from_payload, principal_components
     from robo_offline.checkpoint import load_checkpoint
 
     payload = load_checkpoint(path)["representation"]
@@ -136,6 +135,9 @@ def load_representation(path: str, buffer, device: torch.device, standardize: bo
         raise UserError(f"encoder {path} was trained on images {payload['image_shape']}, the data has "
                         f"{list(buffer.image_shape)}; pretrain on this experiment's data")
     encoder = encoder_from_payload(payload, device)
+    if encoder.wrist is not None and buffer.wrist_frames is None:
+        raise UserError(f"encoder {path} reads a hand camera, the data has none; generate it with "
+                        "`+dataset.env_kwargs.wrist_camera=true` (and train with experiment.env_kwargs.wrist_camera=true)")
     start = time.perf_counter()
     features = encode_frames(encoder, buffer.frames)
     print(f"obs=features: {encoder.feature_dim} features per frame from {path} "
@@ -146,23 +148,47 @@ def load_representation(path: str, buffer, device: torch.device, standardize: bo
         except ValueError as err:
             raise UserError(str(err)) from None
         payload = {**payload, "projection": {"mean": mean.cpu(), "basis": basis.cpu()}}
-        features = project_features(features, payload["projection"])
         print(f"obs=features: the top {components} principal components keep {kept:.1%} of the features' variance")
-    goal_features = None
-    if buffer.goal_frames is not None:  # goals show the scene without the arm: their own features
-        goal_features = project_features(encode_frames(encoder, buffer.goal_frames), payload.get("projection"))
-    wrist_features = None
-    if encoder.wrist is not None:  # the hand camera's features, after the frame's
-        if buffer.wrist_frames is None:
-            raise UserError(f"encoder {path} reads a hand camera, the data has none; generate it with "
-                            "`+dataset.env_kwargs.wrist_camera=true` (and train with experiment.env_kwargs.wrist_camera=true)")
-        wrist_features = encode_frames(encoder.wrist, buffer.wrist_frames)
-        print(f"obs=features: {wrist_features.shape[1]} hand-camera features per frame")
-    buffer.replace_frames_with_features(features, goal_features, wrist_features)
+    replace_frames_with_features(buffer, encoder, payload.get("projection"), features)
+    if encoder.wrist is not None:
+        print(f"obs=features: {encoder.wrist.feature_dim} hand-camera features per frame")
     if standardize:
         mean, std = buffer.standardize_states(shared=None if whiten else buffer.goal_state_mask > 0)
         payload = {**payload, "standardize": {"mean": mean.cpu(), "std": std.cpu()}}
     return encoder, payload
+
+
+def replace_frames_with_features(buffer, encoder, projection: dict | None, features: torch.Tensor | None = None) -> None:
+    """The buffer's frames, goal pictures and hand-camera frames become the frozen encoder's features
+    (`features`: the frames' own, already encoded), projected on `projection`'s principal directions."""
+    from robo_offline.algos.representation import encode_frames, project_features
+
+    if features is None:
+        features = encode_frames(encoder, buffer.frames)
+    goal_features = None
+    if buffer.goal_frames is not None:  # goals show the scene without the arm: their own features
+        goal_features = project_features(encode_frames(encoder, buffer.goal_frames), projection)
+    wrist_features = None if encoder.wrist is None else encode_frames(encoder.wrist, buffer.wrist_frames)
+    buffer.replace_frames_with_features(project_features(features, projection), goal_features, wrist_features)
+
+
+def features_like_training(buffer, encoder, representation: dict) -> None:
+    """Validation data as the training data became: the same privileged columns kept, the same
+    encoder and principal directions, and the training data's statistics (not its own)."""
+    if representation.get("state_mask") is not None:
+        buffer.states *= representation["state_mask"].to(buffer.states)
+    replace_frames_with_features(buffer, encoder, representation.get("projection"))
+    if representation.get("standardize") is not None:
+        buffer.scale_states(representation["standardize"]["mean"], representation["standardize"]["std"])
+
+
+def validation_metrics(agent, buffer, batch_size: int, generator: torch.Generator, batches: int) -> dict:
+    """val/<metric>: the agent's losses and metrics averaged over `batches` held-out batches."""
+    totals: dict[str, torch.Tensor] = {}
+    for _ in range(max(1, batches)):
+        for key, value in agent.evaluate_losses(agent.sample_batch(buffer, batch_size, generator=generator)).items():
+            totals[key] = totals[key] + value if key in totals else value
+    return {f"val/{k}": v / max(1, batches) for k, v in totals.items()}
 
 
 def same_representation(a: dict | None, b: dict) -> bool:
@@ -257,7 +283,7 @@ def renamed_agent_overrides(overrides: list[str]) -> list[str]:
 def run(cfg: DictConfig) -> None:
     from hydra.core.hydra_config import HydraConfig
 
-    from robo_offline.data.experiment import build_buffer
+    from robo_offline.data.experiment import build_buffer, build_validation_buffer
     from robo_offline.plots import plot_learning_curve
 
     if cfg.steps < 1 or cfg.batch_size < 1:
@@ -299,11 +325,21 @@ def run(cfg: DictConfig) -> None:
         if cfg.get("oracle_goal"):
             mean, std = buffer.replace_goals_with_achieved_goals()
             representation = {**representation, "oracle_goal": {"mean": mean.cpu(), "std": std.cpu()}}
+    validation = None
+    if cfg.validation.episodes:
+        if cfg.get("oracle_goal"):
+            raise UserError("validation with oracle_goal is not supported: drop one of them")
+        validation = build_validation_buffer(experiment, device, data_obs_mode(cfg), int(cfg.validation.episodes),
+                                             int(cfg.validation.seed))
+        if encoder is not None:
+            features_like_training(validation, encoder, representation)
+        print(f"validation: {validation.num_transitions} transitions from {', '.join(validation.dataset_ids)}")
     agent_cfg = agent_config(cfg)
     agent_name = agent_cfg.pop("name")
     agent = make_agent(agent_name, image_shape=buffer.image_shape, state_dim=buffer.state_dim,
                        action_dim=buffer.action_dim, cfg=agent_cfg, device=device)
     sample_gen = torch.Generator(device=device).manual_seed(cfg.seed)
+    validation_gen = torch.Generator(device=device).manual_seed(cfg.seed)  # apart: training batches stay the same
 
     ckpt_path = run_dir / "checkpoints" / "last.pt"
     start_step = 0
@@ -362,6 +398,9 @@ def run(cfg: DictConfig) -> None:
                 row["steps_per_s"] = (step - last_step) / max(now - last_time, 1e-9)
                 last_time, last_step = now, step
                 accumulated, since_log = {}, 0
+                if validation is not None:
+                    row.update(validation_metrics(agent, validation, cfg.batch_size, validation_gen,
+                                                  int(cfg.validation.batches)))
             if cfg.eval_every and (step % cfg.eval_every == 0 or step == cfg.steps):
                 result = evaluate_policy(policy, experiment.env, env_kwargs, episodes=cfg.eval_episodes,
                                          seed=cfg.seed, progress=False)

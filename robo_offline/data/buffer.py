@@ -242,10 +242,16 @@ class ReplayBuffer:
         std = self.states.std(0).clamp_min(eps)
         if shared is not None and shared.any():
             std = torch.where(shared, std[shared].pow(2).mean().sqrt(), std)
-        self.states = (self.states - mean) / std
-        if self.goal_states is not None:  # scaled as acting scales a goal image's features
-            self.goal_states = (self.goal_states - mean) / std * self.goal_state_mask
+        self.scale_states(mean, std)
         return mean, std
+
+    def scale_states(self, mean: torch.Tensor, std: torch.Tensor) -> None:
+        """(states - mean) / std in place, with statistics from elsewhere (validation data gets the
+        training data's); goals are scaled as acting scales a goal image's features."""
+        mean, std = mean.to(self.states), std.to(self.states)
+        self.states = (self.states - mean) / std
+        if self.goal_states is not None:
+            self.goal_states = (self.goal_states - mean) / std * self.goal_state_mask
 
     # -- properties the trainer and agents use ---------------------------------------------
     @property

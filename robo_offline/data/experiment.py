@@ -37,3 +37,21 @@ def build_buffer(experiment: DictConfig, device: torch.device, obs_mode: str = "
             dataset_id = entry.dataset_id
         specs.append({"dataset_id": dataset_id, "weight": float(entry.weight), "reward": entry.reward})
     return load_buffer(specs, device=device, obs_mode=obs_mode, goal_rule=experiment.get("goal_rule"))
+
+
+def build_validation_buffer(experiment: DictConfig, device: torch.device, obs_mode: str, episodes: int, seed: int):
+    """Fresh episodes of the experiment's recipes, `episodes` per dataset entry, generated with
+    `seed` (made once, then reused from the store): data from the training data's distribution that
+    the agent never trains on, with the same weights, reward modes and goal rule."""
+    from omegaconf import OmegaConf
+
+    if not experiment.get("generate_missing", False):
+        raise UserError("validation generates fresh episodes of the experiment's recipes; this experiment names "
+                        "its datasets (generate_missing=false): drop validation.episodes")
+    if seed == experiment.data_seed:
+        raise UserError(f"validation.seed={seed} is the training data's seed: the episodes would be the same; "
+                        "choose another")
+    fresh = OmegaConf.merge(experiment, {"data_seed": seed})
+    for entry in fresh.datasets:
+        entry.episodes = episodes
+    return build_buffer(fresh, device, obs_mode)
