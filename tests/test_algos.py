@@ -75,6 +75,26 @@ def test_update_and_act_contract(name):
     assert ag.act(obs(), deterministic=False).shape == (A,)
 
 
+@pytest.mark.parametrize("name", AGENT_NAMES)
+def test_evaluate_losses_reports_what_update_would_without_a_step(name):
+    """validation: the held-out losses are the numbers `update` logs for the same batch and random
+    draws, and reading them moves no parameter and no step counter (an update then does)."""
+    torch.manual_seed(0)
+    ag = agent(name, augment=False)
+    params = [p.detach().clone() for net in ag.nets.values() for p in net.parameters()]
+    torch.manual_seed(5)
+    held_out = ag.evaluate_losses(batch(seed=1))
+    assert all(torch.equal(a, p) for a, p in zip(params, (p for net in ag.nets.values() for p in net.parameters())))
+    assert ag.step == 0 and int(ag._step_t) == 0
+    assert all(math.isfinite(float(v)) and not v.requires_grad for v in held_out.values())
+    torch.manual_seed(5)
+    updated = ag.update(batch(seed=1))
+    assert set(held_out) == set(updated)
+    for key, value in updated.items():
+        assert float(held_out[key]) == pytest.approx(float(value), rel=1e-5, abs=1e-7), key
+    assert not all(torch.equal(a, p) for a, p in zip(params, (p for net in ag.nets.values() for p in net.parameters())))
+
+
 def test_make_agent_errors():
     with pytest.raises(ValueError, match="known agents: awac, bc, cql, gcbc, gciql, gcql, iql"):
         make_agent("sac", IMG, S, A, {}, "cpu")

@@ -68,6 +68,21 @@ def test_update_and_act_on_the_goal(name, images):
 
 
 @pytest.mark.parametrize("name", NAMES)
+def test_held_out_losses_match_the_update_on_the_same_goal_batch(name):
+    """validation (train's val/<metric>): `evaluate_losses` gives a goal batch's update metrics, no step."""
+    torch.manual_seed(0)
+    ag = agent(name, images=False)
+    torch.manual_seed(5)
+    held_out = ag.evaluate_losses(goal_batch(images=False))
+    assert ag.step == 0
+    torch.manual_seed(5)
+    updated = ag.update(goal_batch(images=False))
+    assert set(held_out) == set(updated)
+    for key, value in updated.items():
+        assert float(held_out[key]) == pytest.approx(float(value), rel=1e-5, abs=1e-7), key
+
+
+@pytest.mark.parametrize("name", NAMES)
 def test_a_batch_without_the_goal_fails_clearly(name):
     batch = goal_batch()
     del batch["goal_image"]

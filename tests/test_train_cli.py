@@ -139,9 +139,12 @@ def test_pretrain_features_export_and_eval_from_the_camera(store, trained, tmp_p
     run = tmp_path / "run"
     trained_out = cli(store, *train_args(run, "obs=features", f"representation={rep / 'encoder.pt'}",
                                          "standardize_features=true", "feature_components=4", "steps=2",
-                                         "eval_every=2", "eval_episodes=1", "log_every=1")).stdout
-    assert "the top 4 principal components keep" in trained_out
-    assert read_rows(run / "metrics.csv")[-1]["eval/success_rate"] != ""
+                                         "eval_every=2", "eval_episodes=1", "log_every=1",
+                                         "validation.episodes=1")).stdout
+    assert "the top 4 principal components keep" in trained_out and "validation: " in trained_out
+    last_row = read_rows(run / "metrics.csv")[-1]
+    assert last_row["eval/success_rate"] != ""
+    assert math.isfinite(float(last_row["val/critic_loss"])) and math.isfinite(float(last_row["val/actor_loss"]))
     shipped = tmp_path / "policy.pt"
     cli(store, "export", f"checkpoint={run}", f"out={shipped}")
     assert shipped.stat().st_size < (run / "checkpoints" / "last.pt").stat().st_size
@@ -198,6 +201,18 @@ def test_killed_run_resumes_with_identical_losses(store, tmp_path):
     assert loss_columns
     for a, b in zip(straight_rows, resumed_rows):
         assert [a[c] for c in loss_columns] == [b[c] for c in loss_columns], a["step"]
+
+
+def test_validation_needs_fresh_episodes(store, tmp_path):
+    """validation.seed must not regenerate the training episodes, and named datasets have no recipe to draw from."""
+    same_seed = cli(store, *train_args(tmp_path / "run", "steps=1", "validation.episodes=1", "validation.seed=0"),
+                    check=False)
+    assert same_seed.returncode == 1 and "validation.seed=0 is the training data's seed" in same_seed.stderr
+    named = cli(store, *train_args(tmp_path / "run2", "steps=1", "validation.episodes=1",
+                                   "experiment.generate_missing=false",
+                                   "experiment.datasets=[{dataset_id:robo_offline/DrawerGrasp/any-v1,weight:1,reward:zero}]"),
+                check=False)
+    assert named.returncode == 1 and "generate_missing=false" in named.stderr
 
 
 def test_resuming_with_another_agent_is_refused(store, trained, tmp_path):

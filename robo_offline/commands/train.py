@@ -283,7 +283,7 @@ def renamed_agent_overrides(overrides: list[str]) -> list[str]:
 def run(cfg: DictConfig) -> None:
     from hydra.core.hydra_config import HydraConfig
 
-    from robo_offline.data.experiment import build_buffer, build_validation_buffer
+    from robo_offline.data.experiment import build_buffer, validation_experiment
     from robo_offline.plots import plot_learning_curve
 
     if cfg.steps < 1 or cfg.batch_size < 1:
@@ -310,6 +310,11 @@ def run(cfg: DictConfig) -> None:
         raise UserError(f"obs=features needs a pretrained encoder at {cfg.representation}: run `robo-offline "
                         "pretrain experiment=<this experiment>` first, or pass representation=<encoder.pt>")
 
+    validation_data = None
+    if cfg.validation.episodes:
+        if cfg.get("oracle_goal"):
+            raise UserError("validation with oracle_goal is not supported: drop one of them")
+        validation_data = validation_experiment(experiment, int(cfg.validation.episodes), int(cfg.validation.seed))
     env_space = evaluation_env_spaces(experiment.env, env_kwargs, evaluate=bool(cfg.eval_every))
     state_mask = oracle_state_mask(cfg) if cfg.obs == "features" else None
     buffer = build_buffer(experiment, device, data_obs_mode(cfg))
@@ -326,11 +331,8 @@ def run(cfg: DictConfig) -> None:
             mean, std = buffer.replace_goals_with_achieved_goals()
             representation = {**representation, "oracle_goal": {"mean": mean.cpu(), "std": std.cpu()}}
     validation = None
-    if cfg.validation.episodes:
-        if cfg.get("oracle_goal"):
-            raise UserError("validation with oracle_goal is not supported: drop one of them")
-        validation = build_validation_buffer(experiment, device, data_obs_mode(cfg), int(cfg.validation.episodes),
-                                             int(cfg.validation.seed))
+    if validation_data is not None:
+        validation = build_buffer(validation_data, device, data_obs_mode(cfg))
         if encoder is not None:
             features_like_training(validation, encoder, representation)
         print(f"validation: {validation.num_transitions} transitions from {', '.join(validation.dataset_ids)}")

@@ -39,10 +39,10 @@ def build_buffer(experiment: DictConfig, device: torch.device, obs_mode: str = "
     return load_buffer(specs, device=device, obs_mode=obs_mode, goal_rule=experiment.get("goal_rule"))
 
 
-def build_validation_buffer(experiment: DictConfig, device: torch.device, obs_mode: str, episodes: int, seed: int):
-    """Fresh episodes of the experiment's recipes, `episodes` per dataset entry, generated with
+def validation_experiment(experiment: DictConfig, episodes: int, seed: int) -> DictConfig:
+    """The experiment with fresh episodes of its recipes, `episodes` per dataset entry, generated with
     `seed` (made once, then reused from the store): data from the training data's distribution that
-    the agent never trains on, with the same weights, reward modes and goal rule."""
+    the agent never trains on, with the same weights, reward modes and goal rule (build_buffer)."""
     from omegaconf import OmegaConf
 
     if not experiment.get("generate_missing", False):
@@ -54,4 +54,4 @@ def build_validation_buffer(experiment: DictConfig, device: torch.device, obs_mo
     fresh = OmegaConf.merge(experiment, {"data_seed": seed})
     for entry in fresh.datasets:
         entry.episodes = episodes
-    return build_buffer(fresh, device, obs_mode)
+    return fresh
