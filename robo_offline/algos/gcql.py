@@ -161,5 +161,7 @@ class GCQLAgent(GoalConditioned, Agent):
         metrics = {"td_loss": td_loss.detach(), "conservative": conservative.detach().mean(),
                    "q_data": q_data.detach().mean(), "q_rand": q_rand.detach().mean(),
                    "q_policy": q_pi.detach().mean(), "target_q": y.mean(), "reached": reward.mean(),
-                   "adv": adv.mean(), "weight_max": weights.max(), "log_std": log_std.detach().mean()}
+                   "adv": adv.mean(), "weight_max": weights.max(), "log_std": log_std.detach().mean(),
+                   # the data action's plain NLL (own-episode goals): on validation data, the actor's fit
+                   "data_nll": -(own * log_lik.detach()).sum() / own.sum().clamp(min=1.0)}
         return {"critic": critic_loss, "actor": actor_loss}, metrics
