@@ -83,7 +83,7 @@ def test_goal_reach_images_is_small_and_acting_only(goal_reach_images):
     payload = shipped_file("goal_reach_images")
     assert {k.split(".")[0] for k in payload["agent"]["nets"]} == {"actor", "q"}  # the critic ranks the proposals
     representation = payload["representation"]  # the frozen encoder that reads frame and goal picture alike
-    assert representation["projection"]["basis"].shape == (2304, 256) and "standardize" in representation
+    assert representation["projection"]["basis"].shape == (2304, 64) and "standardize" in representation
     agent, payload = goal_reach_images
     assert agent.name == "gcql" and agent.cfg.act_samples == 16 and payload["env_id"] == "robo_offline/GoalReach-v1"
 
@@ -91,12 +91,12 @@ def test_goal_reach_images_is_small_and_acting_only(goal_reach_images):
 def test_goal_reach_images_reaches_fixed_goals(goal_reach_images):
     """From camera frames and a goal picture of the scene without the arm, on fixed goals of the
     evaluation seeds, in this order (the proposals come from the agent's own generator, so the
-    sequence repeats). When shipped it reached 4 of the first 8 object goals and 5 of the first 8
-    drawer goals (its 99-goal figures: drawer 0.76, object 0.58, both 0.15; `both` goals are left
-    out here, it missed the first 4): a change that breaks loading, the camera, the goal picture,
-    the encoder, the projection or the critic's ranking shows here."""
+    sequence repeats). When shipped it reached 7 of the first 8 object goals and 5 of the first 8
+    drawer goals (its 495-goal figures: drawer 0.76, object 0.69, both 0.22; `both` goals are left
+    out here, it reached 2 of the first 8): a change that breaks loading, the camera, the goal
+    picture, the encoder, the projection or the critic's ranking shows here."""
     agent, payload = goal_reach_images
-    for family, episodes, least in (("object", 8, 3), ("drawer", 8, 4)):
+    for family, episodes, least in (("object", 8, 5), ("drawer", 8, 4)):
         result = evaluate_policy(agent, payload["env_id"], {**payload["env_kwargs"], "family": family},
                                  episodes=episodes, seed=0, progress=False)
         assert sum(e["success"] for e in result.episodes) >= least, (family, result.episodes)
