@@ -418,6 +418,9 @@ def test_same_representation_compares_config_and_weights():
     assert not same_representation(None, payload)
     standardized = {**payload, "standardize": {"mean": torch.zeros(8), "std": torch.ones(8)}}
     assert not same_representation(standardized, payload) and not same_representation(payload, standardized)
+    shared_scale = {**payload, "standardize": {**standardized["standardize"], "whiten": False}}
+    assert not same_representation(shared_scale, standardized) and not same_representation(standardized, shared_scale)
+    assert same_representation({**payload, "standardize": {**standardized["standardize"], "whiten": True}}, standardized)
     projected = {**payload, "projection": {"mean": torch.zeros(8), "basis": torch.eye(8)[:, :4]}}
     assert same_representation(projected, {**payload, "projection": {"mean": torch.ones(8), "basis": torch.eye(8)[:, 4:]}})
     assert not same_representation(projected, payload) and not same_representation(payload, projected)

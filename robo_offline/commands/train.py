@@ -154,7 +154,7 @@ def load_representation(path: str, buffer, device: torch.device, standardize: bo
         print(f"obs=features: {encoder.wrist.feature_dim} hand-camera features per frame")
     if standardize:
         mean, std = buffer.standardize_states(shared=None if whiten else buffer.goal_state_mask > 0)
-        payload = {**payload, "standardize": {"mean": mean.cpu(), "std": std.cpu()}}
+        payload = {**payload, "standardize": {"mean": mean.cpu(), "std": std.cpu(), "whiten": whiten}}
     return encoder, payload
 
 
@@ -193,12 +193,14 @@ def validation_metrics(agent, buffer, batch_size: int, generator: torch.Generato
 
 def same_representation(a: dict | None, b: dict) -> bool:
     """Whether two checkpoints' frozen encoders are the same (config, image shape and weights),
-    both standardize the features or neither does, and both project them on as many principal
-    directions (the same data gives the same directions)."""
+    both standardize the features (whitened or not, alike) or neither does, and both project them on
+    as many principal directions (the same data gives the same directions)."""
     if a is None or (a["config"], a["image_shape"]) != (b["config"], b["image_shape"]):
         return False
     if a["encoder"].keys() != b["encoder"].keys() or ("standardize" in a) != ("standardize" in b):
         return False
+    if "standardize" in a and a["standardize"].get("whiten", True) != b["standardize"].get("whiten", True):
+        return False  # checkpoints from before whiten_features were whitened
     if not torch.equal(torch.as_tensor(a.get("state_mask", -1)), torch.as_tensor(b.get("state_mask", -1))):
         return False
     if ("projection" in a) != ("projection" in b) or (
