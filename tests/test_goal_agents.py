@@ -105,7 +105,9 @@ def test_bad_goal_configs_fail_clearly():
         agent("gcql", actor_objective="greedy")
 
 
-@pytest.mark.parametrize("name, overrides", [(n, {}) for n in NAMES] + [("gcql", {"actor_objective": "ddpg_bc"})])
+@pytest.mark.parametrize("name, overrides", [(n, {}) for n in NAMES] + [("gcql", {"actor_objective": "ddpg_bc"}),
+                                                                        ("gcql", {"q_layer_norm": True}),
+                                                                        ("gciql", {"q_layer_norm": True})])
 def test_each_loss_reaches_only_its_own_networks_and_the_goal_matters(name, overrides):
     torch.manual_seed(0)
     ag = agent(name, **overrides)

@@ -108,9 +108,31 @@ def test_q_ensemble_matches_concatenated_mlp():
         torch.testing.assert_close(out[m].float(), ref.float())
 
 
-def test_q_ensemble_members_are_independent_and_detach_params_works():
+def test_q_ensemble_layer_norm_normalises_each_hidden_layer_before_its_relu():
     torch.manual_seed(0)
-    q = QEnsemble(6, 2, 3, hidden=(8, 8), ensemble=2)
+    e, b, k, f, s, a = 2, 5, 3, 7, 4, 2
+    q = QEnsemble(f, s, a, hidden=(16, 8), ensemble=e, layer_norm=True).double()
+    with torch.no_grad():  # gains and shifts away from their (1, 0) start, so the test sees them
+        for norm in (q.in_norm, q.rest.norms[0]):
+            norm.weight.add_(torch.randn_like(norm.weight))
+            norm.bias.add_(torch.randn_like(norm.bias))
+    feat, state, act = torch.randn(1, b, f).double(), torch.randn(b, s).double(), torch.randn(b, k, a).double()
+    out = q(feat, state, act)
+    for m in range(e):
+        w1 = torch.cat([q.obs_in.weight[m], q.act_in.weight[m]], 0)
+        x = torch.cat([feat[0].unsqueeze(1).expand(b, k, f), state.unsqueeze(1).expand(b, k, s), act], -1)
+        h = x @ w1 + q.obs_in.bias[m]
+        h = F.relu(F.layer_norm(h, (16,)) * q.in_norm.weight[m] + q.in_norm.bias[m])
+        h = h @ q.rest.hidden[0].weight[m] + q.rest.hidden[0].bias[m]
+        h = F.relu(F.layer_norm(h, (8,)) * q.rest.norms[0].weight[m] + q.rest.norms[0].bias[m])
+        ref = (h @ q.rest.out.weight[m] + q.rest.out.bias[m])[..., 0]
+        torch.testing.assert_close(out[m], ref.float())
+
+
+@pytest.mark.parametrize("layer_norm", [False, True])
+def test_q_ensemble_members_are_independent_and_detach_params_works(layer_norm):
+    torch.manual_seed(0)
+    q = QEnsemble(6, 2, 3, hidden=(8, 8), ensemble=2, layer_norm=layer_norm)
     feat, state, act = torch.randn(2, 4, 6), torch.randn(4, 2), torch.randn(4, 1, 3)
     q(feat, state, act)[0].sum().backward()
     for p in q.parameters():

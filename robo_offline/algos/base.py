@@ -164,7 +164,7 @@ class Agent:
         nets["critic_encoder"] = make_encoder(cfg.encoder, self.image_shape, 1 if shared else encoder_members,
                                               cfg.drq_feature_dim, cfg.channels_last)
         feat_dim = nets["critic_encoder"].feature_dim
-        nets["q"] = QEnsemble(feat_dim, self.state_dim, self.action_dim, cfg.q_hidden, cfg.num_qs)
+        nets["q"] = QEnsemble(feat_dim, self.state_dim, self.action_dim, cfg.q_hidden, cfg.num_qs, cfg.q_layer_norm)
         if not shared:
             nets["actor_encoder"] = make_encoder(cfg.encoder, self.image_shape, 1, cfg.drq_feature_dim,
                                                  cfg.channels_last)

@@ -51,6 +51,7 @@ class AgentConfig:
 class CriticConfig(AgentConfig):
     num_qs: int = 2
     q_hidden: tuple = (1024, 512, 256)  # COG's Q MLP after the conv stack
+    q_layer_norm: bool = False  # LayerNorm before each hidden ReLU of the Q MLPs (README, goal reaching from images)
     critic_lr: float = 3e-4
     gamma: float = 0.99
     tau: float = 5e-3  # Polyak rate of the target networks

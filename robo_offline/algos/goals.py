@@ -70,7 +70,7 @@ class GoalConditioned:
                                               cfg.channels_last)
         feat_dim = nets["critic_encoder"].feature_dim
         in_dim = feat_dim + self.goal_input_dim(feat_dim)
-        nets["q"] = QEnsemble(in_dim, self.state_dim, self.action_dim, cfg.q_hidden, cfg.num_qs)
+        nets["q"] = QEnsemble(in_dim, self.state_dim, self.action_dim, cfg.q_hidden, cfg.num_qs, cfg.q_layer_norm)
         nets["target_encoder"] = deepcopy_frozen(nets["critic_encoder"])
         nets["target_q"] = deepcopy_frozen(nets["q"])
         nets["actor"] = GaussianPolicy(in_dim + self.state_dim, self.action_dim, cfg.actor_hidden, squash=False,

@@ -39,19 +39,39 @@ class EnsembleLinear(nn.Module):
         return y + b if b is not None else y
 
 
+class EnsembleLayerNorm(nn.Module):
+    """LayerNorm over the last dim with a gain and shift per member: (E, R, H) -> (E, R, H)."""
+
+    def __init__(self, ensemble: int, dim: int):
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(ensemble, 1, dim))
+        self.bias = nn.Parameter(torch.zeros(ensemble, 1, dim))
+
+    def forward(self, x: torch.Tensor, detach_params: bool = False) -> torch.Tensor:
+        w, b = (self.weight.detach(), self.bias.detach()) if detach_params else (self.weight, self.bias)
+        return F.layer_norm(x, x.shape[-1:]) * w + b
+
+
 class EnsembleMLP(nn.Module):
-    """ReLU MLP ensemble: (E or 1, R, in) -> (E, R, out); the output layer starts near zero."""
+    """ReLU MLP ensemble: (E or 1, R, in) -> (E, R, out); the output layer starts near zero.
+
+    `layer_norm=True` normalises each hidden layer before its ReLU (a critic's extrapolation to
+    inputs the data does not cover stays bounded by the output layer's weights)."""
 
     def __init__(self, ensemble: int, in_dim: int, hidden: tuple[int, ...], out_dim: int,
-                 final_init: float = 3e-3):
+                 final_init: float = 3e-3, layer_norm: bool = False):
         super().__init__()
         dims = [in_dim, *hidden]
         self.hidden = nn.ModuleList(EnsembleLinear(ensemble, i, o) for i, o in zip(dims[:-1], dims[1:]))
+        self.norms = nn.ModuleList(EnsembleLayerNorm(ensemble, o) for o in hidden) if layer_norm else None
         self.out = EnsembleLinear(ensemble, dims[-1], out_dim, init_bound=final_init)
 
     def forward(self, x: torch.Tensor, detach_params: bool = False) -> torch.Tensor:
-        for layer in self.hidden:
-            x = F.relu(layer(x, detach_params))
+        for i, layer in enumerate(self.hidden):
+            x = layer(x, detach_params)
+            if self.norms is not None:
+                x = self.norms[i](x, detach_params)
+            x = F.relu(x)
         return self.out(x, detach_params)
 
 
@@ -59,13 +79,14 @@ class QEnsemble(nn.Module):
     """E Q functions Q_e(features, state, action), each a ReLU MLP over the concatenation."""
 
     def __init__(self, feature_dim: int, state_dim: int, action_dim: int,
-                 hidden: tuple[int, ...] = (1024, 512, 256), ensemble: int = 2):
+                 hidden: tuple[int, ...] = (1024, 512, 256), ensemble: int = 2, layer_norm: bool = False):
         super().__init__()
         self.ensemble, self.action_dim = ensemble, action_dim
         bound = 1.0 / math.sqrt(feature_dim + state_dim + action_dim)
         self.obs_in = EnsembleLinear(ensemble, feature_dim + state_dim, hidden[0], init_bound=bound)
         self.act_in = EnsembleLinear(ensemble, action_dim, hidden[0], bias=False, init_bound=bound)
-        self.rest = EnsembleMLP(ensemble, hidden[0], tuple(hidden[1:]), 1)
+        self.in_norm = EnsembleLayerNorm(ensemble, hidden[0]) if layer_norm else None
+        self.rest = EnsembleMLP(ensemble, hidden[0], tuple(hidden[1:]), 1, layer_norm=layer_norm)
 
     def project(self, feat: torch.Tensor, state: torch.Tensor) -> torch.Tensor:
         """(E or 1, B, F) features and (B, S) state -> (E, B, H) first-layer pre-activations."""
@@ -78,8 +99,10 @@ class QEnsemble(nn.Module):
         e, b, h = proj.shape
         k = actions.shape[1]
         a = self.act_in(actions.reshape(1, b * k, -1).to(proj.dtype), detach_params)  # (E, B*K, H)
-        x = F.relu(proj.unsqueeze(2) + a.view(e, b, k, h)).view(e, b * k, h)
-        return self.rest(x, detach_params).view(e, b, k).float()
+        x = (proj.unsqueeze(2) + a.view(e, b, k, h)).view(e, b * k, h)
+        if self.in_norm is not None:
+            x = self.in_norm(x, detach_params)
+        return self.rest(F.relu(x), detach_params).view(e, b, k).float()
 
     def forward(self, feat: torch.Tensor, state: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
         return self.from_projection(self.project(feat, state), actions)
