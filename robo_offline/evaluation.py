@@ -68,6 +68,13 @@ class EvalResult:
             writer.writerows(self.episodes)
 
 
+def start_episode(agent) -> None:
+    """Tell an agent that remembers past steps (FeaturePolicy with `proprio_history`) that its env was reset."""
+    start = getattr(agent, "start_episode", None)
+    if start is not None:
+        start()
+
+
 def rollout(agent, env: gym.Env, seed: int, deterministic: bool = True, on_step=None,
             stop_on_success: bool = False) -> dict:
     """One episode. Success is whether the episode *ends* in success (the task's state at the end);
@@ -76,6 +83,7 @@ def rollout(agent, env: gym.Env, seed: int, deterministic: bool = True, on_step=
     `on_step(obs, info, step)` is called after reset and after every step (videos use it).
     """
     obs, info = env.reset(seed=seed)
+    start_episode(agent)
     if on_step is not None:
         on_step(obs, info, 0)
     total, length, done = 0.0, 0, False

@@ -422,3 +422,31 @@ def test_goal_features_are_the_scene_pictures_scaled_as_the_states(tmp_path):
     _, g = buf.sample_goal_indices(32, torch.Generator().manual_seed(0), strategy="future")
     expected = (goal_features[g] - mean[proprio:]) / std[proprio:]
     torch.testing.assert_close(goal, torch.cat([torch.zeros(32, proprio), expected], 1))
+
+
+def test_proprio_history_is_the_episodes_own_past_and_goals_leave_it_zero(tmp_path):
+    """proprio_history: each frame's state gains the proprio states of its previous frames in the same
+    episode (the episode's first state before it begins), so s' carries s's proprio state; a goal,
+    scene picture or not, keeps its features only."""
+    generate_dataset(H.recipe("tiny_scene", episodes=4, scene_images=True), seed=0, workers=1, store=tmp_path,
+                     progress=False)
+    buf = load_buffer(["robo_offline/TinyDrawer/tiny_scene-v2"], device="cpu", store=tmp_path)
+    proprio = buf.states.clone()
+    p = proprio.shape[1]
+    with pytest.raises(ValueError, match="after replace_frames_with_features"):
+        buf.append_proprio_history(2)
+    features, goal_features = buf.frames.flatten(1)[:, :3].float(), buf.goal_frames.flatten(1)[:, 5:8].float()
+    buf.replace_frames_with_features(features, goal_features)
+    buf.append_proprio_history(2)
+    assert buf.state_dim == 3 * p + 3
+    for e in range(buf.num_episodes):
+        first, n = int(buf.ep_first[e]), int(buf.ep_frames[e])
+        for t in range(n):
+            f = first + t
+            torch.testing.assert_close(buf.states[f, p + 3:p + 3 + p], proprio[first + max(t - 1, 0)])
+            torch.testing.assert_close(buf.states[f, p + 3 + p:], proprio[first + max(t - 2, 0)])
+    batch = buf._gather(torch.arange(len(buf)))
+    torch.testing.assert_close(batch["next_state"][:, p + 3:2 * p + 3], batch["state"][:, :p])
+    buf.standardize_states()
+    goal = buf.sample_goal_conditioned(32, torch.Generator().manual_seed(0), strategy="future")["goal_state"]
+    assert goal[:, p:p + 3].abs().sum() > 0 and not goal[:, :p].any() and not goal[:, p + 3:].any()

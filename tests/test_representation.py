@@ -212,6 +212,10 @@ class _StateAgent:
         self.seen = obs
         return np.zeros(5, np.float32)
 
+    def q_values(self, obs, actions):
+        self.seen = obs
+        return np.zeros(len(actions), np.float32)
+
 
 def test_feature_policy_appends_the_frame_features_to_the_proprio_state():
     encoder = FrameEncoder((3, 48, 48), feature_dim=8).eval()
@@ -470,3 +474,36 @@ def test_init_encoder_refuses_what_it_cannot_start(tmp_path):
     save_checkpoint(tmp_path / "run.pt", {"agent": {}})
     with pytest.raises(UserError, match="no pretrained encoder"):
         warm_start_encoders(drq, str(tmp_path / "run.pt"), frames)
+
+
+def test_feature_policy_remembers_the_episodes_proprio_states_as_the_buffer_did():
+    """proprio_history=2: the agent sees [proprio, features, proprio at t-1, at t-2], the episode's
+    first state standing in before it began (as append_proprio_history); q_values reads the last act's
+    step without moving on; start_episode forgets; a goal leaves the past zero."""
+    encoder = FrameEncoder((3, 48, 48), feature_dim=8).eval()
+    agent = _StateAgent()
+    policy = FeaturePolicy(agent, encoder, {"proprio_history": 2})
+    frames = blob_buffer(2).frames
+    image, goal = (f.permute(1, 2, 0).numpy() for f in frames)
+
+    def obs(t):
+        return {"image": image, "state": np.full(6, t, np.float32), "desired_goal": goal}
+
+    def past_seen():
+        return agent.seen["state"][14:20][0], agent.seen["state"][20:][0]
+
+    policy.act(obs(0))
+    assert agent.seen["state"].shape == (26,) and past_seen() == (0, 0)
+    assert not agent.seen["desired_goal"][:6].any() and not agent.seen["desired_goal"][14:].any()
+    np.testing.assert_allclose(agent.seen["desired_goal"][6:14], encode_frames(encoder, frames[1:])[0].numpy(), atol=1e-6)
+    policy.act(obs(1))
+    assert past_seen() == (0, 0)
+    policy.act(obs(2))
+    assert past_seen() == (1, 0)
+    policy.act(obs(3))
+    assert past_seen() == (2, 1)
+    policy.q_values(obs(3), np.zeros((1, 5), np.float32))
+    assert past_seen() == (2, 1)  # the same step again, not one more
+    policy.start_episode()
+    policy.act(obs(7))
+    assert past_seen() == (7, 7)

@@ -403,6 +403,30 @@ def test_oracle_goal_trains_on_frames_and_evaluates_from_the_camera(store, tmp_p
     assert bad.returncode == 1 and "use obs=features" in bad.stderr
 
 
+def test_proprio_history_trains_validates_and_evaluates_from_the_camera(store, tmp_path):
+    """proprio_history=1: the agent trains on [proprio, features, last step's proprio], validation data
+    gets the same columns, the checkpoint acts from the camera, and resuming the run with another
+    history is refused."""
+    rep, run = tmp_path / "rep", tmp_path / "history"
+    cli(store, "pretrain", "experiment=goal_reach", TINY_PLAY, "experiment.data_workers=1", "representation.steps=2",
+        "representation.batch_size=8", "representation.feature_dim=8", f"hydra.run.dir={rep}")
+    common = ["experiment=goal_reach_features", TINY_PLAY, "experiment.data_workers=1", "agent=gcbc",
+              f"representation={rep / 'encoder.pt'}", "feature_components=null", "agent.actor_hidden=[16]",
+              "batch_size=8", "log_every=1", f"hydra.run.dir={run}"]
+    cli(store, "train", *common, "proprio_history=1", "steps=2", "eval_every=2", "eval_episodes=3",
+        "validation.episodes=2")
+    row = read_rows(run / "metrics.csv")[-1]
+    assert row["eval/success_rate"] != "" and row["val/actor_loss"] != ""
+    from robo_offline.checkpoint import load_checkpoint
+
+    payload = load_checkpoint(run / "checkpoints" / "last.pt")
+    assert payload["state_dim"] == 6 + 8 + 6 and payload["representation"]["proprio_history"] == 1
+    proc = cli(store, "eval", f"checkpoint={run}", "episodes=3", f"out={tmp_path / 'eval'}")
+    assert proc.stdout.strip().splitlines()[-1].startswith("success_rate=")
+    other = cli(store, "train", *common, "proprio_history=2", "steps=4", check=False)
+    assert other.returncode == 1 and "proprio_history differ" in other.stderr
+
+
 def test_oracle_state_groups_choose_the_data_and_the_mask():
     """oracle_state: off reads the proprio state; true the whole privileged state; a list of groups
     the privileged state masked to the robot's columns and those groups; `[]` (the ablation's

@@ -345,7 +345,9 @@ class FeaturePolicy:
     buffer did; a goal keeps the scaled features only. Trained with `oracle_goal`, the env gives the
     goal as its privileged vector, and its scene columns are placed and scaled as the buffer's
     `replace_goals_with_achieved_goals` placed the achieved goals. Its `state_mask` (train's
-    `oracle_state=[groups]`) zeroes the privileged columns the agent was not given."""
+    `oracle_state=[groups]`) zeroes the privileged columns the agent was not given. With
+    `proprio_history` (train's) it remembers the episode's past proprio states: call
+    `start_episode()` after every env reset; each `act` is one step on."""
 
     def __init__(self, agent, encoder: FrameEncoder, representation: dict | None = None):
         self.agent, self.encoder = agent, encoder
@@ -366,6 +368,24 @@ class FeaturePolicy:
         if representation.get("standardize") is not None:
             self.mean, self.std = (torch.as_tensor(representation["standardize"][k], dtype=torch.float32,
                                                    device=self.device) for k in ("mean", "std"))
+        self.history_steps = int(representation.get("proprio_history", 0))
+        self.start_episode()
+
+    def start_episode(self) -> None:
+        """Forget the past proprio states (a new episode starts)."""
+        self.present: torch.Tensor | None = None  # the proprio state of the last `act`
+        self.past: list[torch.Tensor] = []  # the ones before it, newest first, at most history_steps
+
+    def past_proprio(self, proprio: torch.Tensor, advance: bool) -> list[torch.Tensor]:
+        """The `history_steps` proprio states before `proprio`, newest first, as the buffer's: the
+        episode's first state stands in for the steps before it. `advance`: `proprio` is the next
+        step's (act); else the last act's step again (q_values on the same observation)."""
+        if advance:
+            if self.present is not None:
+                self.past = [self.present, *self.past][:self.history_steps]
+            self.present = proprio
+        oldest = self.past[-1] if self.past else proprio
+        return self.past + [oldest] * (self.history_steps - len(self.past))
 
     def frame_features(self, image: torch.Tensor) -> torch.Tensor:
         """The features the buffer holds for these frames: the encoder's, projected when trained so."""
@@ -380,20 +400,23 @@ class FeaturePolicy:
         return self.encoder.wrist(batch["wrist_image"]).float()
 
     @torch.no_grad()
-    def features_obs(self, obs: dict) -> dict:
+    def features_obs(self, obs: dict, advance: bool = False) -> dict:
         """The observation the wrapped agent was trained on: {state: [proprio, features, wrist
-        features], goal}."""
+        features, past proprio states], goal}; `advance`: see `past_proprio`."""
         batch = obs_to_batch(obs, self.device, self.encoder.image_shape)
         if self.state_mask is not None:
             batch["state"] = batch["state"] * self.state_mask
         wrist = self.wrist_features(batch)
-        state = self.scaled(torch.cat([batch["state"], self.frame_features(batch["image"]), wrist], dim=1))
+        past = self.past_proprio(batch["state"], advance)
+        state = self.scaled(torch.cat([batch["state"], self.frame_features(batch["image"]), wrist, *past], dim=1))
         features_obs = {"state": state[0].cpu().numpy()}
         if "goal_image" in batch:
-            goal = self.scaled(torch.cat([batch["state"], self.frame_features(batch["goal_image"]), wrist], dim=1))
-            goal[:, :batch["state"].shape[1]] = 0.0  # the buffer's goal_state_mask: the scene columns only
-            goal[:, goal.shape[1] - wrist.shape[1]:] = 0.0
-            features_obs["desired_goal"] = goal[0].cpu().numpy()
+            goal_features = self.frame_features(batch["goal_image"])
+            goal = self.scaled(torch.cat([batch["state"], goal_features, wrist, *past], dim=1))[0]
+            scene = slice(batch["state"].shape[1], batch["state"].shape[1] + goal_features.shape[1])
+            desired = torch.zeros_like(goal)  # the buffer's goal_state_mask: the scene columns only
+            desired[scene] = goal[scene]
+            features_obs["desired_goal"] = desired.cpu().numpy()
         elif "goal_state" in batch:
             features_obs["desired_goal"] = self.oracle_goal_vector(batch["goal_state"], state.shape[1],
                                                                    batch["state"].shape[1])
@@ -414,10 +437,11 @@ class FeaturePolicy:
         return x if self.mean is None else (x - self.mean) / self.std
 
     def act(self, obs: dict, deterministic: bool = True) -> np.ndarray:
-        return self.agent.act(self.features_obs(obs), deterministic=deterministic)
+        return self.agent.act(self.features_obs(obs, advance=True), deterministic=deterministic)
 
     def q_values(self, obs: dict, actions: np.ndarray) -> np.ndarray:
-        """The wrapped critic's min-ensemble Q at `actions` for a camera observation (qtrace)."""
+        """The wrapped critic's min-ensemble Q at `actions` for a camera observation (qtrace): the
+        observation of the last `act`."""
         return self.agent.q_values(self.features_obs(obs), actions)
 
     def __getattr__(self, name):  # step, cfg, name, ...: the wrapped agent's

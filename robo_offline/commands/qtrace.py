@@ -22,9 +22,11 @@ FIELDS = ["episode", "seed", "rollout", "step", "q_taken", "q_policy", "reward",
 
 def trace(agent, env, seed: int, skill: str | None, noise: float = 0.1) -> list[dict]:
     """One rollout from env.reset(seed): the skill's actions (skill name) or the policy's (None)."""
+    from robo_offline.evaluation import start_episode
     from robo_offline.world.skills import make_skill
 
     obs, info = env.reset(seed=seed)
+    start_episode(agent)
     script = None
     if skill is not None:
         script = make_skill(skill, noise=noise, seed=seed)

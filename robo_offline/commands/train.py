@@ -121,12 +121,14 @@ def oracle_state_mask(cfg: DictConfig) -> torch.Tensor | None:
 
 
 def load_representation(path: str, buffer, device: torch.device, standardize: bool = False,
-                        components: int | None = None, whiten: bool = True):
+                        components: int | None = None, whiten: bool = True, proprio_history: int = 0):
     """obs=features: the frozen encoder from `robo-offline pretrain`; the buffer's frames become features,
-    projected on their top `components` principal directions when given, and with `standardize`
-    every column of [proprio, features] is z-scored by the data's statistics; without `whiten` the
+    projected on their top `components` principal directions when given, followed by the proprio
+    state of the `proprio_history` previous steps, and with `standardize` every column of
+    [proprio, features, past proprio] is z-scored by the data's statistics; without `whiten` the
     frame's feature columns share one scale instead of one each. The returned payload carries the
-    projection and the statistics for acting (and for `features_like_training` on other data)."""
+    projection, the history length and the statistics for acting (and for `features_like_training`
+    on other data)."""
     from robo_offline.algos.representation import encode_frames, encoder_from_payload, principal_components
     from robo_offline.checkpoint import load_checkpoint
 
@@ -152,6 +154,9 @@ def load_representation(path: str, buffer, device: torch.device, standardize: bo
     replace_frames_with_features(buffer, encoder, payload.get("projection"), features)
     if encoder.wrist is not None:
         print(f"obs=features: {encoder.wrist.feature_dim} hand-camera features per frame")
+    if proprio_history:
+        buffer.append_proprio_history(proprio_history)
+        payload = {**payload, "proprio_history": proprio_history}
     if standardize:
         mean, std = buffer.standardize_states(shared=None if whiten else buffer.goal_state_mask > 0)
         payload = {**payload, "standardize": {"mean": mean.cpu(), "std": std.cpu(), "whiten": whiten}}
@@ -174,10 +179,12 @@ def replace_frames_with_features(buffer, encoder, projection: dict | None, featu
 
 def features_like_training(buffer, encoder, representation: dict) -> None:
     """Validation data as the training data became: the same privileged columns kept, the same
-    encoder and principal directions, and the training data's statistics (not its own)."""
+    encoder, principal directions and history, and the training data's statistics (not its own)."""
     if representation.get("state_mask") is not None:
         buffer.states *= representation["state_mask"].to(buffer.states)
     replace_frames_with_features(buffer, encoder, representation.get("projection"))
+    if representation.get("proprio_history"):
+        buffer.append_proprio_history(representation["proprio_history"])
     if representation.get("standardize") is not None:
         buffer.scale_states(representation["standardize"]["mean"], representation["standardize"]["std"])
 
@@ -193,14 +200,17 @@ def validation_metrics(agent, buffer, batch_size: int, generator: torch.Generato
 
 def same_representation(a: dict | None, b: dict) -> bool:
     """Whether two checkpoints' frozen encoders are the same (config, image shape and weights),
-    both standardize the features (whitened or not, alike) or neither does, and both project them on
-    as many principal directions (the same data gives the same directions)."""
+    both standardize the features (whitened or not, alike) or neither does, both project them on
+    as many principal directions (the same data gives the same directions) and both keep as many
+    past proprio states."""
     if a is None or (a["config"], a["image_shape"]) != (b["config"], b["image_shape"]):
         return False
     if a["encoder"].keys() != b["encoder"].keys() or ("standardize" in a) != ("standardize" in b):
         return False
     if "standardize" in a and a["standardize"].get("whiten", True) != b["standardize"].get("whiten", True):
         return False  # checkpoints from before whiten_features were whitened
+    if a.get("proprio_history", 0) != b.get("proprio_history", 0):
+        return False
     if not torch.equal(torch.as_tensor(a.get("state_mask", -1)), torch.as_tensor(b.get("state_mask", -1))):
         return False
     if ("projection" in a) != ("projection" in b) or (
@@ -299,7 +309,10 @@ def run(cfg: DictConfig) -> None:
     if cfg.obs not in ("image", "state", "features"):
         raise UserError(f"obs={cfg.obs!r}; use obs=image, obs=state or obs=features")
     env_kwargs = eval_env_kwargs(cfg)
-    feature_keys = [k for k in ("standardize_features", "feature_components", "oracle_goal") if cfg.get(k)]
+    if cfg.proprio_history < 0:
+        raise UserError(f"proprio_history={cfg.proprio_history}: the number of past steps, 0 or more")
+    feature_keys = [k for k in ("standardize_features", "feature_components", "oracle_goal", "proprio_history")
+                    if cfg.get(k)]
     feature_keys += ["oracle_state"] if oracle_state_on(cfg) else []
     if feature_keys and cfg.obs != "features":
         raise UserError(f"{', '.join(feature_keys)} act on a frozen encoder's features: use obs=features")
@@ -326,7 +339,8 @@ def run(cfg: DictConfig) -> None:
         if state_mask is not None:
             buffer.states *= state_mask.to(buffer.states)
         encoder, representation = load_representation(cfg.representation, buffer, device, cfg.standardize_features,
-                                                     cfg.get("feature_components"), cfg.whiten_features)
+                                                     cfg.get("feature_components"), cfg.whiten_features,
+                                                     int(cfg.proprio_history))
         if state_mask is not None:
             representation = {**representation, "state_mask": state_mask}
         if cfg.get("oracle_goal"):
@@ -360,7 +374,9 @@ def run(cfg: DictConfig) -> None:
             raise UserError(f"{run_dir} holds a run of another experiment (datasets, roles or obs differ); "
                             "give this one its own hydra.run.dir")
         if representation is not None and not same_representation(payload.get("representation"), representation):
-            raise UserError(f"{run_dir} holds a run on another frozen encoder than {cfg.representation}; "
+            raise UserError(f"{run_dir} holds a run on other frozen features than {cfg.representation} gives "
+                            "with these settings (the encoder, feature_components, standardize_features or "
+                            "proprio_history differ); "
                             "give this one its own hydra.run.dir")
         agent.load_state_dict(payload["agent"])
         restore_rng_state(payload["rng"], sample_gen)

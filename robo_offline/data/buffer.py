@@ -218,6 +218,23 @@ class ReplayBuffer:
         self.frames = self._frames_flat = self._image_shape = None
         self.goal_frames = self._goal_frames_flat = self.wrist_frames = None
 
+    def append_proprio_history(self, steps: int) -> None:
+        """obs=features, train's `proprio_history`: append the proprio state of each frame's `steps`
+        previous frames in its episode (the first frame's own before the episode starts) as
+        `[proprio, features, wrist features, proprio at t-1, ..., at t-steps]`; a goal leaves them
+        zero. Two steps show what one does not: whether the closing fingers stopped on something."""
+        if self.goal_state_mask is None:
+            raise ValueError("append_proprio_history comes after replace_frames_with_features (obs=features)")
+        proprio_dim = int(torch.nonzero(self.goal_state_mask)[0])  # the first scene column
+        rows = torch.arange(self.states.shape[0], device=self.device)
+        first = self.ep_first[self.frame_episode(rows)]
+        past = [self.states[torch.maximum(rows - k, first), :proprio_dim] for k in range(1, steps + 1)]
+        self.states = torch.cat([self.states, *past], dim=1)
+        zeros = torch.zeros(steps * proprio_dim).to(self.goal_state_mask)
+        self.goal_state_mask = torch.cat([self.goal_state_mask, zeros])
+        if self.goal_states is not None:
+            self.goal_states = torch.cat([self.goal_states, self.goal_states.new_zeros(len(rows), len(zeros))], dim=1)
+
     def replace_goals_with_achieved_goals(self, eps: float = 1e-3) -> tuple[torch.Tensor, torch.Tensor]:
         """obs=features, train's `oracle_goal` (a diagnostic): every goal becomes its frame's achieved
         goal (D numbers), z-scored and put in the D columns after the proprio state, the rest zero,
