@@ -450,3 +450,31 @@ def test_proprio_history_is_the_episodes_own_past_and_goals_leave_it_zero(tmp_pa
     buf.standardize_states()
     goal = buf.sample_goal_conditioned(32, torch.Generator().manual_seed(0), strategy="future")["goal_state"]
     assert goal[:, p:p + 3].abs().sum() > 0 and not goal[:, :p].any() and not goal[:, p + 3:].any()
+
+
+def test_restricted_goals_move_to_eligible_frames_and_stay_ahead_of_the_transition(store):
+    """restrict_goals (train's rest_goals): a goal frame that is eligible stays; another moves to the
+    first eligible frame at or after it in its episode, else (its own episode) back to the last one
+    still after the transition, else (another episode) to that episode's last one; with none it stays."""
+    buf = load_buffer([PRIOR, TASK], device="cpu", store=store)
+    gen = torch.Generator().manual_seed(0)
+    eligible = torch.rand(buf.states.shape[0], generator=gen) < 0.3
+    mix = {"geometric": 0.4, "future": 0.2, "final": 0.2, "random": 0.2}
+    idx, raw = buf.sample_goal_indices(512, torch.Generator().manual_seed(1), strategy=mix, geometric_p=0.2)
+    with pytest.raises(ValueError, match="one flag per frame"):
+        buf.restrict_goals(eligible[:-1])
+    buf.restrict_goals(eligible)
+    idx2, goals = buf.sample_goal_indices(512, torch.Generator().manual_seed(1), strategy=mix, geometric_p=0.2)
+    assert torch.equal(idx, idx2)
+    frames = buf.t_frame[idx]
+    for f, g0, g in zip(frames.tolist(), raw.tolist(), goals.tolist()):
+        ep = int(buf.frame_episode(torch.tensor(g0)))
+        first, last = int(buf.ep_first[ep]), int(buf.ep_first[ep] + buf.ep_frames[ep] - 1)
+        own = ep == int(buf.frame_episode(torch.tensor(f)))
+        lo = f + 1 if own else first
+        ahead = [h for h in range(g0, last + 1) if eligible[h]]
+        behind = [h for h in range(lo, g0) if eligible[h]]
+        expected = ahead[0] if ahead else behind[-1] if behind else g0
+        assert g == expected
+        assert not own or g > f
+    assert (goals != raw).any() and eligible[goals].float().mean() > eligible[raw].float().mean()

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+import torch
 
 TINY_DATA = ("experiment.datasets=[{recipe:drawer_open_prior,episodes:3,weight:0.5,reward:zero},"
              "{recipe:grasp_task,episodes:3,weight:0.5,reward:sparse}]")
@@ -403,18 +404,19 @@ def test_oracle_goal_trains_on_frames_and_evaluates_from_the_camera(store, tmp_p
     assert bad.returncode == 1 and "use obs=features" in bad.stderr
 
 
-def test_proprio_history_trains_validates_and_evaluates_from_the_camera(store, tmp_path):
+def test_proprio_history_and_rest_goals_train_validate_and_evaluate_from_the_camera(store, tmp_path):
     """proprio_history=1: the agent trains on [proprio, features, last step's proprio], validation data
     gets the same columns, the checkpoint acts from the camera, and resuming the run with another
-    history is refused."""
+    history is refused. rest_goals=true rides along (its sampling: test_buffer); an agent that takes
+    no goals refuses it."""
     rep, run = tmp_path / "rep", tmp_path / "history"
     cli(store, "pretrain", "experiment=goal_reach", TINY_PLAY, "experiment.data_workers=1", "representation.steps=2",
         "representation.batch_size=8", "representation.feature_dim=8", f"hydra.run.dir={rep}")
     common = ["experiment=goal_reach_features", TINY_PLAY, "experiment.data_workers=1", "agent=gcbc",
               f"representation={rep / 'encoder.pt'}", "feature_components=null", "agent.actor_hidden=[16]",
               "batch_size=8", "log_every=1", f"hydra.run.dir={run}"]
-    cli(store, "train", *common, "proprio_history=1", "steps=2", "eval_every=2", "eval_episodes=3",
-        "validation.episodes=2")
+    cli(store, "train", *common, "proprio_history=1", "rest_goals=true", "steps=2", "eval_every=2",
+        "eval_episodes=3", "validation.episodes=2")
     row = read_rows(run / "metrics.csv")[-1]
     assert row["eval/success_rate"] != "" and row["val/actor_loss"] != ""
     from robo_offline.checkpoint import load_checkpoint
@@ -425,6 +427,31 @@ def test_proprio_history_trains_validates_and_evaluates_from_the_camera(store, t
     assert proc.stdout.strip().splitlines()[-1].startswith("success_rate=")
     other = cli(store, "train", *common, "proprio_history=2", "steps=4", check=False)
     assert other.returncode == 1 and "proprio_history differ" in other.stderr
+    no_goals = cli(store, "train", "experiment=goal_reach_state", TINY_PLAY, "agent=bc", "rest_goals=true", "steps=1",
+                   f"hydra.run.dir={tmp_path / 'bc'}", check=False)
+    assert no_goals.returncode == 1 and "agent=bc takes none" in no_goals.stderr
+
+
+def test_rest_goals_read_the_gripper_command_of_the_state_the_data_gives():
+    """rest_goals: the frames with the gripper commanded open, column 5 of the 6-d proprio state
+    (obs=image, obs=features) and column 6 of the privileged state (obs=state, oracle_state)."""
+    from omegaconf import OmegaConf
+
+    from robo_offline.commands.train import restrict_to_rest_goals
+
+    class Flags:
+        def restrict_goals(self, eligible):
+            self.eligible = eligible
+
+    states = torch.zeros(4, 24)
+    states[[1, 2], 5] = 1.0  # the proprio command column
+    states[[2, 3], 6] = 1.0  # the privileged one
+    for obs, oracle, closed in [("features", False, [1, 2]), ("image", False, [1, 2]), ("state", False, [2, 3]),
+                                ("features", True, [2, 3])]:
+        buffer = Flags()
+        buffer.states = states
+        restrict_to_rest_goals(OmegaConf.create({"obs": obs, "oracle_state": oracle}), buffer)
+        assert (~buffer.eligible).nonzero().flatten().tolist() == closed
 
 
 def test_oracle_state_groups_choose_the_data_and_the_mask():

@@ -20,6 +20,7 @@ from tqdm import tqdm
 
 from robo_offline.algos import agent_class, make_agent, register_agent_configs
 from robo_offline.algos.config import renamed_keys
+from robo_offline.algos.goals import GoalConditioned
 from robo_offline.algos.representation import FeaturePolicy
 from robo_offline.checkpoint import capture_rng_state, load_checkpoint, restore_rng_state, save_checkpoint
 from robo_offline.device import resolve_device
@@ -118,6 +119,16 @@ def oracle_state_mask(cfg: DictConfig) -> torch.Tensor | None:
         return torch.from_numpy(state_groups_mask(list(groups)))
     except ValueError as err:
         raise UserError(f"oracle_state: {err}") from None
+
+
+def restrict_to_rest_goals(cfg: DictConfig, buffer) -> None:
+    """`rest_goals`: hindsight goals only at frames where the gripper is commanded open, read from
+    the robot's own state (the proprio state, or the privileged one in state mode): a lifted object
+    photographed without the arm looks like one resting further along the camera's ray."""
+    from robo_offline.world.privileged_state import PRIVILEGED_GRIPPER_CLOSED, PROPRIO_GRIPPER_CLOSED
+
+    column = PROPRIO_GRIPPER_CLOSED if data_obs_mode(cfg) == "image" else PRIVILEGED_GRIPPER_CLOSED
+    buffer.restrict_goals(buffer.states[:, column] < 0.5)
 
 
 def load_representation(path: str, buffer, device: torch.device, standardize: bool = False,
@@ -319,6 +330,8 @@ def run(cfg: DictConfig) -> None:
     if not cfg.whiten_features and not cfg.standardize_features:
         raise UserError("whiten_features=false chooses how standardize_features scales the features: "
                         "add standardize_features=true")
+    if cfg.rest_goals and not issubclass(agent_class(cfg.agent.name), GoalConditioned):
+        raise UserError(f"rest_goals chooses hindsight goals; agent={cfg.agent.name} takes none: use gcql, gciql or gcbc")
     if cfg.get("init_encoder") and cfg.obs != "image":
         raise UserError(f"init_encoder starts an image agent's conv encoders; obs={cfg.obs} has none: use obs=image")
     if cfg.obs == "features" and not Path(cfg.representation).is_file():
@@ -334,6 +347,8 @@ def run(cfg: DictConfig) -> None:
     state_mask = oracle_state_mask(cfg) if cfg.obs == "features" else None
     buffer = build_buffer(experiment, device, data_obs_mode(cfg))
     check_env_matches_data(experiment.env, env_kwargs, env_space, buffer)
+    if cfg.rest_goals:
+        restrict_to_rest_goals(cfg, buffer)
     encoder, representation = None, None
     if cfg.obs == "features":
         if state_mask is not None:
@@ -349,6 +364,8 @@ def run(cfg: DictConfig) -> None:
     validation = None
     if validation_data is not None:
         validation = build_buffer(validation_data, device, data_obs_mode(cfg))
+        if cfg.rest_goals:
+            restrict_to_rest_goals(cfg, validation)
         if encoder is not None:
             features_like_training(validation, encoder, representation)
         print(f"validation: {validation.num_transitions} transitions from {', '.join(validation.dataset_ids)}")

@@ -180,6 +180,9 @@ class ReplayBuffer:
             self.achieved_goal = torch.from_numpy(ag).to(dev)
             self.goal_rule = goal_rule or _datasets_goal_rule(parts, dev)
 
+        # train's `rest_goals` (restrict_goals): each frame's nearest goal-worthy frame of its episode
+        self.goal_next: torch.Tensor | None = None  # at or after it (-1: none)
+        self.goal_prev: torch.Tensor | None = None  # at or before it (-1: none)
         self._slot_cache: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}
         self._code_cache: dict[tuple, torch.Tensor] = {}
         self._image_shape = None if self.frames is None else tuple(int(x) for x in self.frames.shape[1:])
@@ -217,6 +220,24 @@ class ReplayBuffer:
                                           goal_features.to(self.states), torch.zeros_like(wrist).to(self.states)], dim=1)
         self.frames = self._frames_flat = self._image_shape = None
         self.goal_frames = self._goal_frames_flat = self.wrist_frames = None
+
+    def restrict_goals(self, eligible: torch.Tensor) -> None:
+        """Hindsight goals only at frames where `eligible` (F,) holds (train's `rest_goals`: the
+        gripper open, so that no goal picture shows an object in the air). A sampled goal frame moves
+        to the first eligible frame at or after it in its episode; failing that, a goal of the
+        transition's own episode moves back to the last eligible frame still after the transition,
+        one of another episode to that episode's last eligible frame; failing both it stays."""
+        if eligible.shape != (self.states.shape[0],):
+            raise ValueError(f"need one flag per frame ({self.states.shape[0]}), got {tuple(eligible.shape)}")
+        rows = torch.arange(len(eligible), device=self.device)
+        episode = self.frame_episode(rows)
+        first, last = self.ep_first[episode], self.ep_first[episode] + self.ep_frames[episode] - 1
+        eligible = eligible.to(self.device)
+        prev = torch.cummax(torch.where(eligible, rows, -1), 0).values
+        self.goal_prev = torch.where(prev >= first, prev, -1)
+        later = torch.where(eligible, rows, len(rows))
+        nxt = torch.flip(torch.cummin(torch.flip(later, [0]), 0).values, [0])
+        self.goal_next = torch.where(nxt <= last, nxt, -1)
 
     def append_proprio_history(self, steps: int) -> None:
         """obs=features, train's `proprio_history`: append the proprio state of each frame's `steps`
@@ -445,7 +466,10 @@ class ReplayBuffer:
             code = code[torch.randperm(batch_size, generator=generator, device=dev).to(self.device)]
         g_final = last
         g = torch.stack([g_future, g_geom, g_rand, g_final]).gather(0, code.unsqueeze(0))[0]
-
+        if self.goal_next is not None:  # restrict_goals
+            after = torch.where(self.frame_episode(g) == ep, f, -1)  # a goal of its own episode stays ahead
+            prev = self.goal_prev[g]
+            g = torch.where(self.goal_next[g] >= 0, self.goal_next[g], torch.where(prev > after, prev, g))
         return idx, g
 
     def frame_episode(self, frame: torch.Tensor) -> torch.Tensor:

@@ -37,6 +37,10 @@ GOAL_SCENE_COLUMNS = (7, 8, 9, 10, 11)
 STATE_INFO_KEYS = ("ee_pos", "ee_yaw", "gripper_opening", "gripper_closed", "drawer_opening",
                    "object_pos", "object_grasped", "grasp_pos", "grasp_yaw", "handle_pos")
 PRIVILEGED_STATE_DIM = 24
+# The gripper's command column (1 closed, 0 open) in this vector and in the camera modes' 6-d
+# proprio state (tcp x, y, z, yaw, opening, command: World.proprio)
+PRIVILEGED_GRIPPER_CLOSED = 6
+PROPRIO_GRIPPER_CLOSED = 5
 # Named column groups, for train's `oracle_state=[...]` diagnostic (which privileged facts lift the
 # image agents). `robot` holds what the proprio state holds and is always kept.
 STATE_GROUPS = {"robot": range(0, 7), "drawers": range(7, 9), "object": range(9, 12), "held": range(12, 13),
