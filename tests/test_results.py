@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from omegaconf import OmegaConf
 
-from robo_offline.commands.results import collect, markdown, mean_ci95, run
+from robo_offline.commands.results import collect, markdown, mean_ci95, run, seed_ranges
 from robo_offline.errors import UserError
 
 
@@ -43,7 +43,7 @@ def test_table_takes_the_last_evaluation_and_extra_evals(tmp_path):
     table = collect([root])
     assert table[("cog_x", "cql")]["final eval"] == {0: 0.9, 1: 0.7}
     assert table[("cog_x", "cql")]["steps"] == {0: 10, 1: 10}
-    assert table[("cog_x", "cql")]["eval start-open"] == {0: 0.75}
+    assert table[("cog_x", "cql")]["eval start-open (seeds 0)"] == {0: 0.75}
     text = markdown(table)
     assert "| cog_x | cql | 10 | 0.80 ± 1.27 (0.90, 0.70) | 0.75 ± 0.00 (0.75) |" in text
     assert "| cog_x | bc | 10 | 0.00 ± 0.00 (0.00) |  |" in text
@@ -87,3 +87,41 @@ def test_runs_still_starting_are_left_out_of_table_and_curves(tmp_path, capsys):
     assert "| cog_z | cql | 10 | 0.60 ± 0.00 (0.60) |" in out
     assert "| cog_z | iql |" not in out
     assert (tmp_path / "results_curve.png").is_file()
+
+
+def write_goal_eval(run_dir: Path, eval_seed: int, tag: str, outcomes: list[tuple[str, int]]):
+    (run_dir / "eval").mkdir(parents=True, exist_ok=True)
+    with (run_dir / "eval" / f"episodes_seed{eval_seed}{tag}.csv").open("w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=["episode", "family", "seed", "success", "length", "return"])
+        w.writeheader()
+        w.writerows({"episode": i, "family": fam, "seed": i, "success": s, "length": 5, "return": s}
+                    for i, (fam, s) in enumerate(outcomes))
+
+
+def test_goal_sets_of_one_tag_are_pooled_and_split_by_family(tmp_path):
+    """`eval seed=0..2` of one run: one rate over all their episodes (not the last file's), one
+    column per goal family, and goal sets another run did not evaluate get their own column."""
+    root = tmp_path / "goal_reach"
+    write_run(root, "gcql", 0, [(10, 0.5)], {})
+    run0 = root / "gcql" / "seed0"
+    write_goal_eval(run0, 0, "_act_samples-16", [("drawer", 1), ("object", 1)])
+    write_goal_eval(run0, 1, "_act_samples-16", [("drawer", 1), ("object", 0)])
+    write_goal_eval(run0, 2, "_act_samples-16", [("drawer", 0), ("object", 0)])
+    write_goal_eval(run0, 0, "", [("drawer", 0), ("object", 1)])
+    write_run(root, "gcql", 1, [(10, 0.5)], {})
+    write_goal_eval(root / "gcql" / "seed1", 0, "_act_samples-16", [("drawer", 1), ("object", 1)])
+    (root / "gcql" / "seed1.log").write_text("a training log beside the run")
+    cols = collect([root])[("goal_reach", "gcql")]
+    assert cols["eval act_samples-16 (seeds 0-2)"] == {0: 0.5}
+    assert cols["eval act_samples-16 (seeds 0-2) drawer"] == {0: pytest.approx(2 / 3)}
+    assert cols["eval act_samples-16 (seeds 0-2) object"] == {0: pytest.approx(1 / 3)}
+    assert cols["eval act_samples-16 (seeds 0)"] == {1: 1.0}
+    assert cols["eval default (seeds 0)"] == {0: 0.5}
+    assert cols["eval default (seeds 0) object"] == {0: 1.0}
+    assert "0.50 ± 0.00 (0.50)" in markdown(collect([root]))
+
+
+def test_seed_ranges_are_short_and_sorted():
+    assert seed_ranges([4, 0, 1, 2, 3, 7]) == "0-4,7"
+    assert seed_ranges([5]) == "5"
+    assert seed_ranges([1, 3]) == "1,3"

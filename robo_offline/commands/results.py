@@ -2,9 +2,12 @@
 
 Each run directory `<root>/<agent>/seed<k>/` contributes its final in-training evaluation (the
 last `eval/success_rate` row of `metrics.csv`, from the experiment's own start) and every extra
-evaluation written by `robo-offline eval` into `<run>/eval/episodes_seed*_<kwargs>.csv` (e.g. the
-task-data start, `start-open`). Rows are (experiment, agent); a cell is the mean success over
-seeds with a 95% Student-t interval across seeds, then the per-seed rates. A row's experiment is
+evaluation written by `robo-offline eval` into `<run>/eval/episodes_seed<g>_<kwargs>.csv` (e.g. the
+task-data start, `start-open`). The episodes of all evaluation seeds g of one kwargs tag are pooled
+into one rate per run (`eval seed=0..4` of 99 goals each: one rate over 495), and the column names
+the seeds pooled, so runs evaluated on other goal sets do not share a column; goal-reaching
+evaluations also get one column per goal family. Rows are (experiment, agent); a cell is the mean
+success over seeds with a 95% Student-t interval across seeds, then the per-seed rates. A row's experiment is
 its root's name, or, where two roots share a name (the same experiment under different settings),
 the root's path below their common folder. Prints markdown and writes `results.json` and
 `results_curve.png` (success against steps, per row) into `out` (default: beside the first root).
@@ -44,15 +47,38 @@ def final_eval(run: Path) -> tuple[float, int] | None:
     return (float(rows[-1]["eval/success_rate"]), int(rows[-1]["step"])) if rows else None
 
 
+def seed_ranges(seeds: list[int]) -> str:
+    """Evaluation seeds as short ranges: [0, 1, 2, 3, 4, 7] -> '0-4,7'."""
+    runs: list[list[int]] = []
+    for s in sorted(seeds):
+        if runs and s == runs[-1][-1] + 1:
+            runs[-1].append(s)
+        else:
+            runs.append([s])
+    return ",".join(str(r[0]) if len(r) == 1 else f"{r[0]}-{r[-1]}" for r in runs)
+
+
 def extra_evals(run: Path) -> dict[str, float]:
-    """`robo-offline eval` results in <run>/eval: {kwargs tag (e.g. 'start-open'): success rate}."""
-    out = {}
+    """`robo-offline eval` results in <run>/eval, the evaluation seeds of one kwargs tag pooled:
+    {'<tag> (seeds <g>)' (e.g. 'start-open (seeds 0)'): success rate}, and for goal-reaching
+    evaluations also '<tag> (seeds <g>) <family>'."""
+    episodes: dict[str, dict[int, list[dict]]] = defaultdict(dict)
     for path in sorted((run / "eval").glob("episodes_seed*.csv")):
-        tag = re.sub(r"^episodes_seed\d+_?", "", path.stem) or "default"
+        match = re.fullmatch(r"episodes_seed(\d+)_?(.*)", path.stem)
+        if match is None:
+            continue
         with path.open(newline="") as f:
             rows = list(csv.DictReader(f))
         if rows:
-            out[tag] = sum(int(r["success"]) for r in rows) / len(rows)
+            episodes[match.group(2) or "default"][int(match.group(1))] = rows
+    out = {}
+    for tag, by_seed in episodes.items():
+        name = f"{tag} (seeds {seed_ranges(list(by_seed))})"
+        rows = [r for seed in sorted(by_seed) for r in by_seed[seed]]
+        out[name] = sum(int(r["success"]) for r in rows) / len(rows)
+        for family in sorted({r["family"] for r in rows if r.get("family")}):
+            part = [r for r in rows if r.get("family") == family]
+            out[f"{name} {family}"] = sum(int(r["success"]) for r in part) / len(part)
     return out
 
 
@@ -76,6 +102,8 @@ def collect(roots: list[Path]) -> dict:
         if not root.is_dir():
             raise UserError(f"results: {root} is not a directory of runs (<root>/<agent>/seed<k>)")
         for run in sorted(root.glob("*/seed*")):
+            if not (run.is_dir() and re.fullmatch(r"seed\d+", run.name)):
+                continue  # a log or other file beside the runs
             key, seed = (label, run.parent.name), int(run.name.removeprefix("seed"))
             final = final_eval(run)
             if final is not None:
