@@ -119,6 +119,9 @@ def test_goal_sets_of_one_tag_are_pooled_and_split_by_family(tmp_path):
     assert cols["eval default (seeds 0)"] == {0: 0.5}
     assert cols["eval default (seeds 0) object"] == {0: 1.0}
     assert "0.50 ± 0.00 (0.50)" in markdown(collect([root]))
+    chosen = collect([root], eval_seeds={0})[("goal_reach", "gcql")]
+    assert chosen["eval act_samples-16 (seeds 0)"] == {0: 1.0, 1: 1.0}
+    assert not any("seeds 0-2" in column for column in chosen)
 
 
 def test_seed_ranges_are_short_and_sorted():

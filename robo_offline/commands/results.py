@@ -5,7 +5,8 @@ last `eval/success_rate` row of `metrics.csv`, from the experiment's own start) 
 evaluation written by `robo-offline eval` into `<run>/eval/episodes_seed<g>_<kwargs>.csv` (e.g. the
 task-data start, `start-open`). The episodes of all evaluation seeds g of one kwargs tag are pooled
 into one rate per run (`eval seed=0..4` of 99 goals each: one rate over 495), and the column names
-the seeds pooled, so runs evaluated on other goal sets do not share a column; goal-reaching
+the seeds pooled, so runs evaluated on other goal sets do not share a column (`eval_seeds=[0,1]`
+keeps only those); goal-reaching
 evaluations also get one column per goal family. Rows are (experiment, agent); a cell is the mean
 success over seeds with a 95% Student-t interval across seeds, then the per-seed rates. A row's experiment is
 its root's name, or, where two roots share a name (the same experiment under different settings),
@@ -58,14 +59,14 @@ def seed_ranges(seeds: list[int]) -> str:
     return ",".join(str(r[0]) if len(r) == 1 else f"{r[0]}-{r[-1]}" for r in runs)
 
 
-def extra_evals(run: Path) -> dict[str, float]:
-    """`robo-offline eval` results in <run>/eval, the evaluation seeds of one kwargs tag pooled:
-    {'<tag> (seeds <g>)' (e.g. 'start-open (seeds 0)'): success rate}, and for goal-reaching
-    evaluations also '<tag> (seeds <g>) <family>'."""
+def extra_evals(run: Path, eval_seeds: set[int] | None = None) -> dict[str, float]:
+    """`robo-offline eval` results in <run>/eval, the evaluation seeds of one kwargs tag pooled
+    (only `eval_seeds`, where given): {'<tag> (seeds <g>)' (e.g. 'start-open (seeds 0)'): success
+    rate}, and for goal-reaching evaluations also '<tag> (seeds <g>) <family>'."""
     episodes: dict[str, dict[int, list[dict]]] = defaultdict(dict)
     for path in sorted((run / "eval").glob("episodes_seed*.csv")):
         match = re.fullmatch(r"episodes_seed(\d+)_?(.*)", path.stem)
-        if match is None:
+        if match is None or (eval_seeds is not None and int(match.group(1)) not in eval_seeds):
             continue
         with path.open(newline="") as f:
             rows = list(csv.DictReader(f))
@@ -95,8 +96,9 @@ def root_labels(roots: list[Path]) -> list[str]:
     return [r.relative_to(common).as_posix() for r in resolved]
 
 
-def collect(roots: list[Path]) -> dict:
-    """{(experiment, agent): {column: {seed: rate}}} plus the steps of the final evaluations."""
+def collect(roots: list[Path], eval_seeds: set[int] | None = None) -> dict:
+    """{(experiment, agent): {column: {seed: rate}}} plus the steps of the final evaluations;
+    `eval_seeds` keeps only those `eval` goal sets (None: all)."""
     table: dict = defaultdict(lambda: defaultdict(dict))
     for root, label in zip(roots, root_labels(roots)):
         if not root.is_dir():
@@ -109,7 +111,7 @@ def collect(roots: list[Path]) -> dict:
             if final is not None:
                 table[key]["final eval"][seed] = final[0]
                 table[key]["steps"][seed] = final[1]
-            for tag, rate in extra_evals(run).items():
+            for tag, rate in extra_evals(run, eval_seeds).items():
                 table[key][f"eval {tag}"][seed] = rate
     if not table:
         raise UserError(f"results: no runs with evaluations under {[str(r) for r in roots]}")
@@ -140,7 +142,8 @@ def run(cfg) -> None:
     from robo_offline.plots import plot_sweep_success
 
     roots = [Path(r) for r in cfg.roots]
-    table = collect(roots)
+    eval_seeds = None if cfg.get("eval_seeds") is None else {int(s) for s in cfg.eval_seeds}
+    table = collect(roots, eval_seeds)
     print(markdown(table))
     folder = Path(cfg.out) if cfg.get("out") else roots[0].parent
     folder.mkdir(parents=True, exist_ok=True)
