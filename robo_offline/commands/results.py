@@ -6,11 +6,10 @@ evaluation written by `robo-offline eval` into `<run>/eval/episodes_seed<g>_<kwa
 task-data start, `start-open`). The episodes of all evaluation seeds g of one kwargs tag are pooled
 into one rate per run (`eval seed=0..4` of 99 goals each: one rate over 495), and the column names
 the seeds pooled, so runs evaluated on other goal sets do not share a column (`eval_seeds=[0,1]`
-keeps only those); goal-reaching
-evaluations also get one column per goal family. Rows are (experiment, agent); a cell is the mean
-success over seeds with a 95% Student-t interval across seeds, then the per-seed rates. A row's experiment is
-its root's name, or, where two roots share a name (the same experiment under different settings),
-the root's path below their common folder. Prints markdown and writes `results.json` and
+keeps only those); goal-reaching evaluations also get one column per goal family. Rows are
+(experiment, agent); a cell is the mean success over seeds with a 95% Student-t interval across
+seeds, then the per-seed rates. A row's experiment is its root's name, or, where two roots share
+a name (the same experiment under different settings), the root's path below their common folder. Prints markdown and writes `results.json` and
 `results_curve.png` (success against steps, per row) into `out` (default: beside the first root).
 """
 from __future__ import annotations
@@ -63,6 +62,8 @@ def extra_evals(run: Path, eval_seeds: set[int] | None = None) -> dict[str, floa
     """`robo-offline eval` results in <run>/eval, the evaluation seeds of one kwargs tag pooled
     (only `eval_seeds`, where given): {'<tag> (seeds <g>)' (e.g. 'start-open (seeds 0)'): success
     rate}, and for goal-reaching evaluations also '<tag> (seeds <g>) <family>'."""
+    from robo_offline.evaluation import EvalResult
+
     episodes: dict[str, dict[int, list[dict]]] = defaultdict(dict)
     for path in sorted((run / "eval").glob("episodes_seed*.csv")):
         match = re.fullmatch(r"episodes_seed(\d+)_?(.*)", path.stem)
@@ -71,15 +72,15 @@ def extra_evals(run: Path, eval_seeds: set[int] | None = None) -> dict[str, floa
         with path.open(newline="") as f:
             rows = list(csv.DictReader(f))
         if rows:
-            episodes[match.group(2) or "default"][int(match.group(1))] = rows
+            episodes[match.group(2) or "default"][int(match.group(1))] = [
+                {**r, "success": int(r["success"]), "length": int(r["length"])} for r in rows]
     out = {}
     for tag, by_seed in episodes.items():
         name = f"{tag} (seeds {seed_ranges(list(by_seed))})"
-        rows = [r for seed in sorted(by_seed) for r in by_seed[seed]]
-        out[name] = sum(int(r["success"]) for r in rows) / len(rows)
-        for family in sorted({r["family"] for r in rows if r.get("family")}):
-            part = [r for r in rows if r.get("family") == family]
-            out[f"{name} {family}"] = sum(int(r["success"]) for r in part) / len(part)
+        result = EvalResult.from_episodes([r for seed in sorted(by_seed) for r in by_seed[seed]])
+        out[name] = result.success_rate
+        for family, part in result.by_family().items():
+            out[f"{name} {family}"] = part.success_rate
     return out
 
 
