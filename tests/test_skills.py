@@ -21,7 +21,9 @@ from robo_offline.world.skills.base import ACTION_LIMIT, CLOSE, OPEN
 SEEDS = 10
 
 
-@pytest.mark.parametrize("skill,env_id,start,kwargs", CASES, ids=[f"{c[0]}-{c[1].split('/')[1]}-{c[2]}" for c in CASES])
+@pytest.mark.parametrize("skill,env_id,start,kwargs", CASES,
+                         ids=[f"{c[0]}-{c[1].split('/')[1]}-{c[2]}" + "".join(f"-{k}{v}" for k, v in c[3].items())
+                              for c in CASES])
 def test_skill_success_rate_without_noise(skill, env_id, start, kwargs):
     rate = success_rate(skill, env_id, start, SEEDS, noise=0.0, first_seed=1000, **kwargs)
     assert rate >= 0.9, f"{skill} from {env_id} start={start}: {rate:.0%} < 90%"
@@ -106,6 +108,7 @@ def test_gripper_commands_always_say_open_or_close():
 
 @pytest.mark.parametrize("env_id,start,name,kwargs", [
     ("robo_offline/DrawerGrasp-v1", "closed", "open_drawer", {}),
+    ("robo_offline/DrawerGrasp-v1", "closed", "open_drawer", {"drawer": 1}),
     ("robo_offline/DrawerGrasp-v1", "open", "close_drawer", {}),
     ("robo_offline/DrawerCloseOpenGrasp-v1", "top_open", "close_top_open_bottom", {}),
 ])
@@ -118,6 +121,14 @@ def test_drawer_skills_end_released_in_the_neutral_region(env_id, start, name, k
         assert not end["gripper_closed"] and end["gripper_opening"] > L.GRIPPER_MAX_OPENING - 0.002
         assert np.all(np.abs(end["ee_pos"] - L.HOME_TCP) <= L.NEUTRAL_HALF + 0.02), end["ee_pos"]
         assert abs(end["ee_yaw"]) <= L.NEUTRAL_YAW + 0.15, end["ee_yaw"]
+
+
+def test_bottom_drawer_prior_opens_the_empty_drawer_and_leaves_the_object_shut_in():
+    """bottom_open_prior_done's skill: the bottom drawer ends open, the top one (the object's) closed."""
+    for seed in range(3):
+        _, infos = _run_full_horizon("robo_offline/DrawerGrasp-v1", "closed", "open_drawer", seed, drawer=1)
+        top, bottom = infos[-1]["drawer_opening"]
+        assert bottom >= L.DRAWER_OPEN_THRESHOLD and top <= L.DRAWER_CLOSED_THRESHOLD, (top, bottom)
 
 
 @pytest.mark.parametrize("env_id,name", [

@@ -22,6 +22,7 @@ from robo_offline.world.skills.rollout import run_skill_episode
 CASES = [
     ("open_drawer", "robo_offline/DrawerOpen-v1", "closed", {}),
     ("open_drawer", "robo_offline/DrawerGrasp-v1", "closed", {}),
+    ("open_drawer", "robo_offline/DrawerGrasp-v1", "closed", {"drawer": 1}),  # the empty bottom drawer
     ("close_drawer", "robo_offline/DrawerGrasp-v1", "open", {}),
     ("close_drawer", "robo_offline/DrawerCloseOpenGrasp-v1", "top_open", {"drawer": 0}),
     ("grasp", "robo_offline/Grasp-v1", "table", {}),
@@ -71,7 +72,7 @@ def run(cfg) -> None:
         env_kw = env_kwargs[0] if env_kwargs else {}
         rates = [success_rate(skill, env_id, start, cfg.episodes, n, env_kwargs=env_kw, **kw) for n in noises]
         cells = " | ".join(f"{r:.2f}" for r in rates)
-        where = f"{start} {env_kw}" if env_kw else start
+        where = " ".join([str(start), *(str(d) for d in (kw, env_kw) if d)])  # skill and env kwargs when set
         print(f"| {skill} | {env_id.split('/')[1]} | {where} | {cells} |  <!-- {time.perf_counter() - t0:.0f}s -->",
               flush=True)
 
