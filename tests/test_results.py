@@ -49,6 +49,14 @@ def test_table_takes_the_last_evaluation_and_extra_evals(tmp_path):
     assert "| cog_x | bc | 10 | 0.00 ± 0.00 (0.00) |  |" in text
 
 
+def test_seeds_stopped_at_different_budgets_are_listed_not_averaged(tmp_path):
+    root = tmp_path / "cog_x"
+    write_run(root, "cql", 0, [(5, 0.1), (10, 0.9)], {"start-open": [1, 0]})
+    write_run(root, "cql", 1, [(5, 0.3)], {"start-open": [1, 1]})
+    text = markdown(collect([root]))
+    assert "| cog_x | cql | 5,10 | budgets differ: 0.90 at 10, 0.30 at 5 | 0.75 ± 3.18 (0.50, 1.00) |" in text
+
+
 def test_run_writes_json_and_curve_and_rejects_empty_roots(tmp_path, capsys):
     root = tmp_path / "cog_y"
     write_run(root, "iql", 0, [(5, 0.5), (10, 1.0)], {})

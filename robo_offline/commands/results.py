@@ -8,7 +8,8 @@ into one rate per run (`eval seed=0..4` of 99 goals each: one rate over 495), an
 the seeds pooled, so runs evaluated on other goal sets do not share a column (`eval_seeds=[0,1]`
 keeps only those); goal-reaching evaluations also get one column per goal family. Rows are
 (experiment, agent); a cell is the mean success over seeds with a 95% Student-t interval across
-seeds, then the per-seed rates. A row's experiment is its root's name, or, where two roots share
+seeds, then the per-seed rates (a row whose seeds' final evaluations sit at different steps lists
+each rate with its step instead: a mean would mix budgets). A row's experiment is its root's name, or, where two roots share
 a name (the same experiment under different settings), the root's path below their common folder. Prints markdown and writes `results.json` and
 `results_curve.png` (success against steps, per row) into `out` (default: beside the first root).
 """
@@ -131,10 +132,15 @@ def markdown(table: dict) -> str:
             if not per_seed:
                 cells.append("")
                 continue
+            budgets = cols.get("steps", {})
+            if c == "final eval" and len(set(budgets.values())) > 1:
+                # seeds stopped at different steps: a mean would mix budgets, so list each with its step
+                cells.append("budgets differ: " + ", ".join(f"{v:.2f} at {budgets[k]}" for k, v in sorted(per_seed.items())))
+                continue
             mean, half = mean_ci95(list(per_seed.values()))
             seeds = ", ".join(f"{v:.2f}" for _, v in sorted(per_seed.items()))
             cells.append(f"{mean:.2f} ± {half:.2f} ({seeds})")
-        steps = ",".join(sorted({str(s) for s in cols.get("steps", {}).values()}))
+        steps = ",".join(str(s) for s in sorted(set(cols.get("steps", {}).values())))
         lines.append(f"| {experiment} | {agent} | {steps} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
