@@ -48,6 +48,25 @@ def agent_from_checkpoint(path: Path | str, device: str = "auto", act_samples: i
     return agent, payload
 
 
+def policy_from_checkpoints(spec, device: str = "auto", act_samples: int | None = None):
+    """`checkpoint=<path>` or `checkpoint=[<path>, ...]` of eval and render: (policy, payload of the
+    first checkpoint). A list becomes one ensemble policy (robo_offline.ensemble); its members must
+    be trained for the same env."""
+    from omegaconf import OmegaConf
+
+    if not (OmegaConf.is_list(spec) or isinstance(spec, (list, tuple))):
+        return agent_from_checkpoint(spec, device=device, act_samples=act_samples)
+    from robo_offline.ensemble import EnsemblePolicy
+
+    loaded = [agent_from_checkpoint(path, device=device, act_samples=act_samples) for path in spec]
+    first = loaded[0][1]
+    for path, (_, payload) in zip(spec, loaded):
+        if (payload["env_id"], payload["env_kwargs"]) != (first["env_id"], first["env_kwargs"]):
+            raise UserError(f"ensemble: checkpoint {path} was trained for {payload['env_id']} {payload['env_kwargs']}, "
+                            f"the first for {first['env_id']} {first['env_kwargs']}")
+    return EnsemblePolicy([agent for agent, _ in loaded]), first
+
+
 def command_env_kwargs(payload: dict, cfg) -> dict:
     """The env kwargs `eval`, `render` and `qtrace` use: the checkpoint's, then `env_kwargs.*`, then the
     plain `start=` / `family=` options (another start state or goal family without Hydra's `+`)."""

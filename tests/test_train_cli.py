@@ -335,6 +335,10 @@ def test_goal_reaching_trains_and_evaluates_per_goal_family(store, tmp_path):
     assert [line.split()[0] for line in lines[-4:-1]] == ["family=drawer", "family=object", "family=both"]
     assert re.fullmatch(r"success_rate=[0-9.]+ ci95=\[[0-9., ]+\] episodes=3", lines[-1])
     assert [r["family"] for r in read_rows(tmp_path / "eval" / "episodes_seed0.csv")] == ["drawer", "object", "both"]
+    ensemble = cli(store, "eval", f"checkpoint=['{run_dir}','{run_dir}']", "episodes=3", "act_samples=4",
+                   f"out={tmp_path / 'ensemble'}").stdout  # two copies of one policy: robo_offline.ensemble
+    assert "(2 policies as one" in ensemble and ensemble.strip().splitlines()[-1].startswith("success_rate=")
+    assert len(read_rows(tmp_path / "ensemble" / "episodes_seed0_act_samples-4.csv")) == 3
     import cv2
 
     from robo_offline.agent_io import agent_from_checkpoint

@@ -109,29 +109,49 @@ class Agent:
     def _policy_action(self, batch: dict[str, torch.Tensor], deterministic: bool) -> torch.Tensor:
         """The Gaussian actor's mode or one sample, or its proposals ranked by Q (`act_samples`);
         BC's deterministic policy overrides this."""
+        mean, log_std, q_input = self.actor_distribution(batch)
+        return self.choose_action(mean, log_std, deterministic, q_input, batch["state"])
+
+    def actor_distribution(self, batch: dict[str, torch.Tensor]):
+        """The Gaussian actor's mean and log-std for an observation batch, and a callable giving
+        what the Q heads read for the same batch (for ranking, computed only when asked)."""
         image = self.encoder_inputs(batch, augment=False)[0]
         critic_feat = self.nets["critic_encoder"](image) if getattr(self.cfg, "act_samples", 0) else None
         mean, log_std = self.nets["actor"](self.actor_features(image, critic_feat), batch["state"])
-        return self.choose_action(mean, log_std, deterministic,
-                                  lambda: self.q_features(critic_feat), batch["state"])
+        return mean, log_std, lambda: self.q_features(critic_feat)
 
     def choose_action(self, mean: torch.Tensor, log_std: torch.Tensor, deterministic: bool,
                       q_input: Callable[[], torch.Tensor], state: torch.Tensor) -> torch.Tensor:
         """The actor's mode (deterministic) or one sample. With `act_samples` = k > 0 (agents with a
         critic), the one among the mode and k samples that the min-ensemble Q(q_input(), state, .)
         ranks highest: the actor proposes, Q chooses, so acting follows Q further than a
-        likelihood-regularised actor does (README, goal reaching). Deterministic acting draws the
-        samples from the agent's own generator, so an evaluation repeats exactly."""
+        likelihood-regularised actor does (README, goal reaching)."""
         actor = self.nets["actor"]
-        k = getattr(self.cfg, "act_samples", 0)
-        if k == 0:
+        if getattr(self.cfg, "act_samples", 0) == 0:
             return actor.mode(mean) if deterministic else actor.sample(mean, log_std, 1)[0][:, 0]
-        if deterministic and getattr(self, "_act_generator", None) is None:
-            self._act_generator = torch.Generator(device=mean.device).manual_seed(0)
-        samples, _ = actor.sample(mean, log_std, k, self._act_generator if deterministic else None)
-        candidates = torch.cat([actor.mode(mean).unsqueeze(1), samples], 1)  # (B, 1 + k, A)
+        candidates = self.action_candidates(mean, log_std, deterministic)
         q = self.nets["q"](q_input(), state, candidates).min(0).values
         return candidates[torch.arange(candidates.shape[0], device=q.device), q.argmax(1)]
+
+    def action_candidates(self, mean: torch.Tensor, log_std: torch.Tensor, deterministic: bool = True) -> torch.Tensor:
+        """(B, 1 + k, A): the actor's mode and `act_samples` = k samples, what Q ranks. Deterministic
+        acting draws the samples from the agent's own generator, so an evaluation repeats exactly."""
+        actor = self.nets["actor"]
+        if deterministic and getattr(self, "_act_generator", None) is None:
+            self._act_generator = torch.Generator(device=mean.device).manual_seed(0)
+        samples, _ = actor.sample(mean, log_std, int(self.cfg.act_samples), self._act_generator if deterministic else None)
+        return torch.cat([actor.mode(mean).unsqueeze(1), samples], 1)
+
+    @torch.no_grad()
+    def proposals(self, obs: dict) -> np.ndarray:
+        """The actions `act` ranks with `act_samples` for one env observation, (1 + k, A): the
+        actor's mode and k samples from its own generator (an ensemble pools its members')."""
+        if not getattr(self.cfg, "act_samples", 0):
+            raise ValueError(f"agent {self.name} proposes actions only with act_samples > 0")
+        batch = obs_to_batch(obs, self.device, self.image_shape, self.state_dim)
+        with self.autocast():
+            mean, log_std, _ = self.actor_distribution(batch)
+            return self.action_candidates(mean, log_std)[0].float().cpu().numpy()
 
     @torch.no_grad()
     def q_values(self, obs: dict, actions: np.ndarray) -> np.ndarray:

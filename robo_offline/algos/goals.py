@@ -82,15 +82,15 @@ class GoalConditioned:
         obs, _ = self.encoder_inputs(batch, augment=False)
         return with_goal(*self.encode_obs_and_goal(self.nets["critic_encoder"], obs, batch, batch.get("goal_image")))
 
-    def _policy_action(self, batch: dict[str, torch.Tensor], deterministic: bool) -> torch.Tensor:
+    def actor_distribution(self, batch: dict[str, torch.Tensor]):
         """The Gaussian actor on (observation, goal) features, its own encoder's or the critic's;
-        with `act_samples`, its proposals ranked by the goal critic on the same features."""
+        `act_samples` ranks its proposals by the goal critic on the same features."""
         nets = self.nets
         encoder = nets["actor_encoder"] if "actor_encoder" in nets else nets["critic_encoder"]
         obs, _ = self.encoder_inputs(batch, augment=False)
         x = with_goal(*self.encode_obs_and_goal(encoder, obs, batch, batch.get("goal_image")))
         mean, log_std = nets["actor"](x, batch["state"])
-        return self.choose_action(mean, log_std, deterministic, lambda: x, batch["state"])
+        return mean, log_std, lambda: x
 
 
 def monte_carlo_floor(y: torch.Tensor, batch: dict[str, torch.Tensor], gamma: float) -> torch.Tensor:

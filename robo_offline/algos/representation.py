@@ -439,6 +439,10 @@ class FeaturePolicy:
     def act(self, obs: dict, deterministic: bool = True) -> np.ndarray:
         return self.agent.act(self.features_obs(obs, advance=True), deterministic=deterministic)
 
+    def proposals(self, obs: dict) -> np.ndarray:
+        """The wrapped agent's ranked candidates for a camera observation, one step on (as `act`)."""
+        return self.agent.proposals(self.features_obs(obs, advance=True))
+
     def q_values(self, obs: dict, actions: np.ndarray) -> np.ndarray:
         """The wrapped critic's min-ensemble Q at `actions` for a camera observation (qtrace): the
         observation of the last `act`."""

@@ -62,12 +62,16 @@ def record_episodes(agent, env_id: str, env_kwargs: dict, episodes: int, seed: i
 
 
 def run(cfg) -> None:
-    from robo_offline.agent_io import agent_from_checkpoint, command_env_kwargs
+    from omegaconf import OmegaConf
+
+    from robo_offline.agent_io import command_env_kwargs, policy_from_checkpoints
     from robo_offline.checkpoint import default_output_dir
 
     if cfg.episodes < 1:
         raise UserError(f"episodes={cfg.episodes}: render at least one episode")
-    agent, payload = agent_from_checkpoint(cfg.checkpoint, device=cfg.device, act_samples=cfg.act_samples)
+    if OmegaConf.is_list(cfg.checkpoint) and not cfg.out:
+        raise UserError("an ensemble (checkpoint=[...]) writes its videos to out=<dir>: name one")
+    agent, payload = policy_from_checkpoints(cfg.checkpoint, device=cfg.device, act_samples=cfg.act_samples)
     out = Path(cfg.out) if cfg.out else default_output_dir(cfg.checkpoint, "videos")
     result = record_episodes(agent, payload["env_id"], command_env_kwargs(payload, cfg), cfg.episodes, cfg.seed, out,
                              view_size=cfg.view_size, fps=cfg.fps, deterministic=cfg.deterministic)
